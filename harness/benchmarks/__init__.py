@@ -1,0 +1,1 @@
+"""One module per benchmark: dataset loader, native spec conversion, official metric."""

@@ -1,0 +1,202 @@
+"""WritingBench (X-PLUG, Apache-2.0): 1,000 writing prompts, each with its own 5-criterion checklist.
+
+Native spec: the 5 checklist items become 5 equally weighted criteria on the 1-10 scale, with
+their band descriptions as anchors. The official protocol scores each criterion 1-10 in its own
+judge call with the benchmark's evaluation prompt; a sample's score is the mean of its 5
+scores and the benchmark score is the mean over samples (1-10 scale).
+
+The rubric component of the hybrid reward reuses those official judgments, mapped to [0, 1]
+as (s - 1) / 9, instead of paying for a second judge call.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser
+from inspect_ai.scorer import Metric, SampleScore, Value, metric
+
+from harness.data import DataError, DataFile, read_jsonl, resolve
+from harness.judges.calling import JudgeReplyError
+from harness.judges.parsing import extract_json, normalise_verdict, one_line
+from harness.judges.rubric import CriterionJudgment, PerCriterionRubric
+from harness.scoring import RewardResult
+from harness.spec import Criterion, Provenance, RewardSpec
+
+SOURCE = DataFile(
+    dataset="WritingBench",
+    relative_path="writingbench/benchmark_all.jsonl",
+    url="https://raw.githubusercontent.com/X-PLUG/WritingBench/main/benchmark_query/benchmark_all.jsonl",
+)
+BANDS = ("1-2", "3-4", "5-6", "7-8", "9-10")
+SPEC_TEMPLATE = "writingbench-checklist@1"
+
+
+def load_records(
+    domain1: list[str] | None = None, domain2: list[str] | None = None
+) -> list[dict[str, Any]]:
+    path = resolve(SOURCE)
+    records = read_jsonl(path, required=("index", "domain1", "domain2", "query", "checklist"))
+    for r in records:
+        if not isinstance(r["checklist"], list) or not r["checklist"]:
+            raise DataError(f"{path}: prompt {r['index']} has no checklist")
+    if domain1:
+        records = [r for r in records if r["domain1"] in domain1]
+    if domain2:
+        records = [r for r in records if r["domain2"] in domain2]
+    return records
+
+
+def native_spec(record: dict[str, Any]) -> RewardSpec:
+    criteria = []
+    for i, item in enumerate(record["checklist"], start=1):
+        missing = [k for k in ("name", "criteria_description", *BANDS) if k not in item]
+        if missing:
+            raise DataError(f"WritingBench prompt {record['index']} criterion {i} lacks {missing}")
+        criteria.append(
+            Criterion(
+                id=f"c{i}",
+                text=item["criteria_description"],
+                category=item["name"],
+                anchors={band: item[band] for band in BANDS},
+            )
+        )
+    return RewardSpec(
+        prompt_id=f"writingbench-{record['index']}",
+        prompt=record["query"],
+        task_label="writing",
+        verdict_scale="one_to_ten",
+        criteria=tuple(criteria),
+        provenance=Provenance(
+            builder="writingbench-native", template_version=SPEC_TEMPLATE, source=SOURCE.url
+        ),
+    )
+
+
+# The benchmark's own evaluation prompt (X-PLUG/WritingBench, prompt.py), unchanged in wording.
+EVALUATE_SYSTEM = (
+    "You are an expert evaluator with extensive experience in evaluating response of given query."
+)
+
+EVALUATE_PROMPT = """Evaluate the Response based on the Query and Criteria provided following the Scoring Rules.
+
+** Scoring Rules **
+
+"1-2": "Low score description: Critical deficiencies and major issues that prevent adequate functionality.",
+"3-4": "Below average score description: Lacking with noticeable shortcomings that impact overall effectiveness and require improvement.",
+"5-6": "Average score description: Adequate but not exemplary, Baseline performance that meets essential requirements. Most models may achieve this score.",
+"7-8": "Above average score description: Strong performance characterized by competent execution, though minor refinements are needed to achieve excellence.",
+"9-10": "High score description: Exceptional performance with all aspects optimally addressed, demonstrating superior effectiveness and quality without any flaws."
+
+-Provide reasons for each score by indicating specific strengths or deficiencies within the Response. Reference exact text passages to justify the score, ensuring that each reason is concrete and aligns with the criteria requirements while highlighting key gaps from the ideal answer.
+
+-Be very STRICT and do not be misled by format or length; ensure that the Response is thoroughly evaluated beyond superficial appearances.
+
+-Carefully discern whether the content of the Response is an illusion, appearing substantial but actually entirely fabricated.
+
+-Sometimes the model may only provide an introduction or an overview without truly completing the query, which should be considered a failed response. Carefully discern this.
+
+-Scoring Range: Assign an integer score between 1 to 10
+
+** Output format ** 
+(Remove symbols that interfere with JSON parsing, don't use " inside reason)
+Return the results in the following JSON format, Only output the following JSON format and nothing else:
+```json
+{{
+    "score": an integer score between 1 to 10,
+    "reason": "Specific and detailed justification for the score using text elements."
+}}
+
+** Criteria **
+```{criteria}```
+
+** Query **
+```{query}```
+
+** Response **
+```{response}```
+
+Provide your evaluation based on the criteria restated below:
+
+```{criteria}```
+
+** Output format ** 
+(Remove symbols that interfere with JSON parsing, don't use " inside reason)
+Return the results in the following JSON format, Only output the following JSON format and nothing else:
+```json
+{{
+    "score": an integer score between 1 to 10,
+    "reason": "Specific and detailed justification for the score using text elements."
+}}
+```"""
+
+
+def checklist_item(criterion: Criterion) -> dict[str, str]:
+    """The checklist item as it appears in the dataset (the judge sees it in this form)."""
+    return {
+        "name": criterion.category or "",
+        "criteria_description": criterion.text,
+        **criterion.anchors,
+    }
+
+
+class WritingBenchRubric(PerCriterionRubric):
+    """WritingBench's official judging: one call per criterion, an integer 1-10 with a reason."""
+
+    name = "writingbench_official"
+    version = "1"
+
+    def messages(self, spec: RewardSpec, criterion: Criterion, response: str) -> list[ChatMessage]:
+        if spec.verdict_scale != "one_to_ten":
+            raise ValueError("the WritingBench protocol grades on the 1-10 scale")
+        prompt = EVALUATE_PROMPT.format(
+            criteria=json.dumps(checklist_item(criterion), ensure_ascii=False),
+            query=spec.prompt_text,
+            response=response,
+        )
+        return [ChatMessageSystem(content=EVALUATE_SYSTEM), ChatMessageUser(content=prompt)]
+
+    def parse(self, text: str, spec: RewardSpec, criterion: Criterion) -> CriterionJudgment:
+        data = extract_json(text)
+        if not isinstance(data, dict) or "score" not in data:
+            raise JudgeReplyError('expected {"score": 1-10, "reason": ...}')
+        verdict, value = normalise_verdict(data["score"], "one_to_ten")
+        return CriterionJudgment(
+            id=criterion.id, verdict=verdict, value=value, reason=one_line(data.get("reason"))
+        )
+
+
+def sample_score(criterion_scores: list[int]) -> float:
+    """Official per-sample score: the mean of the criterion scores (1-10)."""
+    if not criterion_scores:
+        raise ValueError("no criterion scores")
+    return sum(criterion_scores) / len(criterion_scores)
+
+
+@metric
+def writingbench_score() -> Metric:
+    """Official WritingBench score (1-10): mean over samples of the mean criterion score.
+
+    Samples whose rubric judgment is unscored are left out and counted.
+    """
+
+    def compute(scores: list[SampleScore]) -> Value:
+        per_sample: list[float] = []
+        unscored = 0
+        for s in scores:
+            result = RewardResult.from_metadata(s.score.metadata)
+            if result is None or result.rubric.status != "scored":
+                unscored += 1
+                continue
+            per_sample.append(sample_score([int(c.verdict) for c in result.rubric.criteria]))
+        n = len(per_sample)
+        mean = sum(per_sample) / n if n else float("nan")
+        var = sum((x - mean) ** 2 for x in per_sample) / (n - 1) if n > 1 else float("nan")
+        return {
+            "writingbench": mean,
+            "writingbench_stderr": (var / n) ** 0.5 if n > 1 else float("nan"),
+            "writingbench_unscored": float(unscored),
+        }
+
+    return compute

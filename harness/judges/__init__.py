@@ -1,0 +1,1 @@
+"""Judges: prompt templates (versioned), structured output, parsing and retries."""

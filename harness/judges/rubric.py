@@ -1,0 +1,257 @@
+"""Rubric judges: grade every criterion of a spec against one response.
+
+Two protocols of our own:
+- ``SingleCallRubric`` grades all criteria in one call (the default; the shared part of the
+  prompt comes first and the response last, so rollouts of one prompt share a cacheable prefix);
+- ``PerCriterionRubric`` makes one call per criterion (HealthBench's reference style), for
+  ablations and comparison.
+Benchmarks with an official judging protocol subclass ``PerCriterionRubric`` (see
+``harness.benchmarks``). A protocol's ``id`` (name@version) is part of the judgment cache key:
+change a template, bump its version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser, GenerateConfig, Model
+from pydantic import BaseModel
+
+from harness.judges.calling import (
+    DEFAULT_MAX_ATTEMPTS,
+    JudgeReply,
+    JudgeReplyError,
+    TokenUsage,
+    ask_judge,
+)
+from harness.judges.parsing import extract_json, normalise_verdict, one_line
+from harness.spec import Criterion, RewardSpec, VerdictScale
+
+
+class CriterionJudgment(BaseModel):
+    id: str
+    verdict: str
+    """'yes' / 'partial' / 'no', or the integer score on a 1-10 scale."""
+    value: float
+    """The verdict mapped to [0, 1]."""
+    reason: str
+
+
+class RubricGrades(BaseModel):
+    judgments: list[CriterionJudgment]
+    notes: list[str] = []
+
+
+_SCALE_RULES: dict[VerdictScale, str] = {
+    "yes_partial_no": (
+        'Verdicts: "yes" = the criterion is fully met; "partial" = it is clearly but only partly met; '
+        '"no" = it is not met.'
+    ),
+    "yes_no": 'Verdicts: "yes" = the criterion is met (all of it); "no" = it is not met.',
+    "one_to_ten": (
+        "Verdicts: an integer score from 1 (fails the criterion) to 10 (meets it perfectly), "
+        "chosen with the criterion's band descriptions when it has them."
+    ),
+}
+
+_COMMON_RULES = """\
+Judge each criterion on its own, only from what the response actually says; do not reward \
+length, confidence or formatting that the criterion does not ask for. A criterion marked \
+PITFALL describes something undesirable: answer whether the response commits it ("yes" means \
+the pitfall is present), not whether the response is good."""
+
+
+def render_conversation(spec: RewardSpec) -> str:
+    if isinstance(spec.prompt, str):
+        return f"user: {spec.prompt}"
+    return "\n\n".join(f"{m.role}: {m.content}" for m in spec.prompt)
+
+
+def render_criterion(c: Criterion, scale: VerdictScale) -> str:
+    pitfall = " PITFALL" if c.weight < 0 else ""
+    lines = [f"[{c.id}] (weight {c.weight:g}{pitfall}) {c.text}"]
+    if scale == "one_to_ten":
+        lines += [f"    {band}: {text}" for band, text in c.anchors.items()]
+    return "\n".join(lines)
+
+
+def _verdict_hint(scale: VerdictScale) -> str:
+    return {"yes_partial_no": "yes|partial|no", "yes_no": "yes|no", "one_to_ten": "<integer 1-10>"}[
+        scale
+    ]
+
+
+class RubricProtocol:
+    """A way of asking a judge for per-criterion verdicts."""
+
+    name: str = "rubric"
+    version: str = "1"
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    async def grade(
+        self,
+        model: Model,
+        spec: RewardSpec,
+        response: str,
+        *,
+        config: GenerateConfig | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> JudgeReply[RubricGrades]:
+        raise NotImplementedError
+
+
+class SingleCallRubric(RubricProtocol):
+    """All criteria of a response graded in one judge call, with structured JSON output."""
+
+    name = "rubric_single"
+    version = "1"
+
+    def messages(self, spec: RewardSpec, response: str) -> list[ChatMessage]:
+        scale = spec.verdict_scale
+        hint = _verdict_hint(scale)
+        system = (
+            "You are a strict, fair grader. You will see a conversation, a rubric of criteria written "
+            "for it, and one candidate response to its last user turn. Grade the response against "
+            f"every criterion.\n\n{_SCALE_RULES[scale]}\n{_COMMON_RULES}\n\n"
+            "Reply with one JSON object and nothing else:\n"
+            f'{{"criteria": [{{"id": "<criterion id>", "verdict": "{hint}", "reason": "<one line>"}}, ...]}}\n'
+            "with exactly one entry per criterion id, in rubric order."
+        )
+        rubric = "\n".join(render_criterion(c, scale) for c in spec.criteria)
+        # Everything shared by all responses to this prompt first; the response last.
+        user = (
+            f"# Conversation\n<conversation>\n{render_conversation(spec)}\n</conversation>\n\n"
+            f"# Rubric ({len(spec.criteria)} criteria)\n{rubric}\n\n"
+            f"# Candidate response\n<response>\n{response}\n</response>"
+        )
+        return [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
+
+    def parse(self, text: str, spec: RewardSpec) -> RubricGrades:
+        data = extract_json(text)
+        entries: Any = data.get("criteria") if isinstance(data, dict) else data
+        if isinstance(entries, dict):  # {"c1": {"verdict": ...}} or {"c1": "yes"}
+            entries = [
+                {"id": k, **v} if isinstance(v, dict) else {"id": k, "verdict": v}
+                for k, v in entries.items()
+            ]
+        if not isinstance(entries, list):
+            raise JudgeReplyError('expected {"criteria": [...]} with one entry per criterion')
+        wanted = {c.id for c in spec.criteria}
+        found: dict[str, CriterionJudgment] = {}
+        extra: list[str] = []
+        for entry in entries:
+            if not isinstance(entry, dict) or "id" not in entry:
+                raise JudgeReplyError(f"criterion entry without an id: {str(entry)[:80]!r}")
+            cid = str(entry["id"]).strip().strip("[]")
+            if cid not in wanted:
+                extra.append(cid)
+                continue
+            raw_verdict = entry.get("verdict", entry.get("score"))
+            verdict, value = normalise_verdict(raw_verdict, spec.verdict_scale)
+            judgment = CriterionJudgment(
+                id=cid, verdict=verdict, value=value, reason=one_line(entry.get("reason"))
+            )
+            if cid in found and found[cid].verdict != verdict:
+                raise JudgeReplyError(f"conflicting verdicts for criterion {cid}")
+            found[cid] = judgment
+        missing = [c.id for c in spec.criteria if c.id not in found]
+        if missing:
+            raise JudgeReplyError(f"no verdict for criteria {missing}")
+        notes = [f"ignored verdicts for unknown criteria {extra}"] if extra else []
+        return RubricGrades(judgments=[found[c.id] for c in spec.criteria], notes=notes)
+
+    async def grade(
+        self,
+        model: Model,
+        spec: RewardSpec,
+        response: str,
+        *,
+        config: GenerateConfig | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> JudgeReply[RubricGrades]:
+        return await ask_judge(
+            model,
+            self.messages(spec, response),
+            lambda text: self.parse(text, spec),
+            config=config,
+            max_attempts=max_attempts,
+        )
+
+
+class PerCriterionRubric(RubricProtocol):
+    """One judge call per criterion. Subclasses override ``messages`` and ``parse``."""
+
+    name = "rubric_per_criterion"
+    version = "1"
+
+    def messages(self, spec: RewardSpec, criterion: Criterion, response: str) -> list[ChatMessage]:
+        scale = spec.verdict_scale
+        system = (
+            "You are a strict, fair grader. You will see a conversation, one criterion written for "
+            "it, and one candidate response to its last user turn. Grade the response against the "
+            f"criterion.\n\n{_SCALE_RULES[scale]}\n{_COMMON_RULES}\n\n"
+            "Reply with one JSON object and nothing else:\n"
+            f'{{"verdict": "{_verdict_hint(scale)}", "reason": "<one line>"}}'
+        )
+        user = (
+            f"# Conversation\n<conversation>\n{render_conversation(spec)}\n</conversation>\n\n"
+            f"# Criterion\n{render_criterion(criterion, scale)}\n\n"
+            f"# Candidate response\n<response>\n{response}\n</response>"
+        )
+        return [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
+
+    def parse(self, text: str, spec: RewardSpec, criterion: Criterion) -> CriterionJudgment:
+        data = extract_json(text)
+        if not isinstance(data, dict):
+            raise JudgeReplyError("expected a JSON object")
+        verdict, value = normalise_verdict(
+            data.get("verdict", data.get("score")), spec.verdict_scale
+        )
+        return CriterionJudgment(
+            id=criterion.id, verdict=verdict, value=value, reason=one_line(data.get("reason"))
+        )
+
+    async def grade(
+        self,
+        model: Model,
+        spec: RewardSpec,
+        response: str,
+        *,
+        config: GenerateConfig | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> JudgeReply[RubricGrades]:
+        async def one(c: Criterion) -> JudgeReply[CriterionJudgment]:
+            return await ask_judge(
+                model,
+                self.messages(spec, c, response),
+                lambda text: self.parse(text, spec, c),
+                config=config,
+                max_attempts=max_attempts,
+            )
+
+        replies = await asyncio.gather(*(one(c) for c in spec.criteria))
+        usage = TokenUsage()
+        for r in replies:
+            usage.add(r.usage)
+        attempts = max((r.attempts for r in replies), default=0)
+        failed = [
+            (c.id, r.failure) for c, r in zip(spec.criteria, replies, strict=True) if not r.ok
+        ]
+        raw = json.dumps(
+            {c.id: r.raw for c, r in zip(spec.criteria, replies, strict=True)}, ensure_ascii=False
+        )
+        if failed:
+            by_reason: dict[str, list[str]] = {}
+            for cid, why in failed:
+                by_reason.setdefault(why or "", []).append(cid)
+            reason = "; ".join(
+                f"criteria {', '.join(ids)}: {why}" for why, ids in by_reason.items()
+            )
+            return JudgeReply(None, usage, attempts, raw, reason)
+        grades = RubricGrades(judgments=[r.value for r in replies if r.value is not None])
+        return JudgeReply(grades, usage, attempts, raw)

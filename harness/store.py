@@ -1,0 +1,129 @@
+"""The spec store: one JSON spec per line, append-only by version, written atomically.
+
+Several versions of one prompt's spec may coexist (editing makes a new version); lookups by
+prompt id or prompt hash return the newest version unless a version is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from harness.spec import RewardSpec
+
+
+class SpecStoreError(ValueError):
+    """A spec file is malformed; the message names the file, line and field."""
+
+
+def _describe_validation_error(ex: ValidationError) -> str:
+    parts = []
+    for err in ex.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "<spec>"
+        parts.append(f"field '{field}': {err['msg']}")
+    return "; ".join(parts)
+
+
+def read_specs(path: str | Path) -> list[RewardSpec]:
+    """Parse a JSONL spec file, failing on the first malformed line with its location."""
+    path = Path(path)
+    specs: list[RewardSpec] = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as ex:
+                raise SpecStoreError(
+                    f"{path}:{lineno}: invalid JSON: {ex.msg} (column {ex.colno})"
+                ) from None
+            if not isinstance(data, dict):
+                raise SpecStoreError(
+                    f"{path}:{lineno}: expected a JSON object, got {type(data).__name__}"
+                )
+            try:
+                specs.append(RewardSpec.model_validate(data))
+            except ValidationError as ex:
+                raise SpecStoreError(f"{path}:{lineno}: {_describe_validation_error(ex)}") from None
+    return specs
+
+
+class SpecStore:
+    """A JSONL file of specs with lookup by prompt id, prompt hash and version."""
+
+    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._specs: list[RewardSpec] = []
+        self._by_version: dict[str, RewardSpec] = {}
+        if self.path.exists():
+            for spec in read_specs(self.path):
+                self._index(spec)
+        elif not create:
+            raise FileNotFoundError(f"spec store {self.path} does not exist")
+
+    def _index(self, spec: RewardSpec) -> None:
+        if spec.version not in self._by_version:
+            self._specs.append(spec)
+            self._by_version[spec.version] = spec
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def __iter__(self) -> Iterator[RewardSpec]:
+        return iter(list(self._specs))
+
+    def latest(self) -> list[RewardSpec]:
+        """The newest version of each prompt's spec, in first-written order."""
+        newest: dict[str, RewardSpec] = {}
+        for spec in self._specs:
+            newest[spec.prompt_id] = spec
+        return list(newest.values())
+
+    def get(self, prompt_id: str, version: str | None = None) -> RewardSpec | None:
+        if version is not None:
+            spec = self._by_version.get(version)
+            return spec if spec is not None and spec.prompt_id == prompt_id else None
+        found = [s for s in self._specs if s.prompt_id == prompt_id]
+        return found[-1] if found else None
+
+    def get_by_prompt_hash(self, prompt_hash: str) -> RewardSpec | None:
+        found = [s for s in self._specs if s.prompt_hash == prompt_hash]
+        return found[-1] if found else None
+
+    def get_version(self, version: str) -> RewardSpec | None:
+        return self._by_version.get(version)
+
+    def put(self, spec: RewardSpec) -> None:
+        self.put_many([spec])
+
+    def put_many(self, specs: Iterable[RewardSpec]) -> None:
+        """Add specs (already-present versions are skipped) and rewrite the file atomically."""
+        with self._lock:
+            before = len(self._specs)
+            for spec in specs:
+                self._index(spec)
+            if len(self._specs) == before and self.path.exists():
+                return
+            self._write()
+
+    def _write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                for spec in self._specs:
+                    f.write(spec.model_dump_json() + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,286 @@
+"""Inspect scorers over the scoring core (installed as ``harness.scorers``).
+
+Each sample carries its reward spec in ``metadata["reward_spec"]``. Judges come from model
+roles: ``rubric_grader`` / ``global_grader`` when bound, else ``grader``; an unbound grader is
+an error (never self-grading) unless ``require_grader=False``, in which case the judged
+components are reported unscored with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from inspect_ai.model import (
+    ChatMessage,
+    ChatMessageAssistant,
+    ChatMessageSystem,
+    ChatMessageUser,
+    GenerateConfig,
+    Model,
+    get_model,
+    model_roles,
+)
+from inspect_ai.scorer import (
+    Metric,
+    SampleScore,
+    Score,
+    Scorer,
+    Target,
+    Value,
+    grouped,
+    mean,
+    metric,
+    scorer,
+    stderr,
+)
+from inspect_ai.solver import TaskState
+
+from harness.benchmarks.healthbench import HealthBenchRubric
+from harness.benchmarks.writingbench import WritingBenchRubric
+from harness.cache import JudgmentCache
+from harness.checkers import CheckerRuntime
+from harness.judges.holistic import GlobalJudge
+from harness.judges.rubric import PerCriterionRubric, RubricProtocol, SingleCallRubric
+from harness.report import render_markdown
+from harness.reward import COMPONENTS, Gate, GlobalSchedule, HybridConfig
+from harness.scoring import RewardEngine, RewardResult
+from harness.spec import Prompt, RewardSpec
+
+SPEC_KEY = "reward_spec"
+VALUE_KEYS = ("reward", *COMPONENTS)
+
+
+def chat_messages(prompt: Prompt) -> str | list[ChatMessage]:
+    """A spec's prompt as Inspect sample input."""
+    if isinstance(prompt, str):
+        return prompt
+    kinds = {
+        "system": ChatMessageSystem,
+        "user": ChatMessageUser,
+        "assistant": ChatMessageAssistant,
+    }
+    return [kinds[m.role](content=m.content) for m in prompt]
+
+
+def spec_of(state: TaskState) -> RewardSpec:
+    data = (state.metadata or {}).get(SPEC_KEY)
+    if data is None:
+        raise ValueError(f"sample {state.sample_id} has no '{SPEC_KEY}' in its metadata")
+    return data if isinstance(data, RewardSpec) else RewardSpec.model_validate(data)
+
+
+def _role_model(role: str, require: bool) -> Model | None:
+    roles = model_roles()
+    if role in roles:
+        return get_model(role=role, required=True)
+    if "grader" in roles or require:
+        return get_model(role="grader", required=True)
+    return None
+
+
+def rubric_protocol_named(name: str) -> RubricProtocol:
+    """The rubric judging protocol for a mode name (ours, or a benchmark's official one)."""
+    protocols: dict[str, type[RubricProtocol]] = {
+        "single": SingleCallRubric,
+        "per_criterion": PerCriterionRubric,
+        "writingbench": WritingBenchRubric,
+        "healthbench": HealthBenchRubric,
+    }
+    if name not in protocols:
+        raise ValueError(f"unknown rubric mode {name!r}; expected one of {sorted(protocols)}")
+    return protocols[name]()
+
+
+def _hybrid_config(
+    weights: dict[str, float] | None,
+    global_decay_steps: int | None,
+    gate_factor: float | None,
+    checker_errors: str,
+) -> HybridConfig:
+    return HybridConfig(
+        weights=weights or dict.fromkeys(COMPONENTS, 1.0),
+        schedule=GlobalSchedule(steps=global_decay_steps) if global_decay_steps else None,
+        gate=Gate(factor=gate_factor) if gate_factor is not None else None,
+        checker_errors=checker_errors,
+    )
+
+
+def _make_engine(
+    components: Sequence[str],
+    rubric_mode: str,
+    hybrid: HybridConfig,
+    cache: JudgmentCache,
+    checker_runtime: CheckerRuntime | None,
+    require_grader: bool,
+    judge_config: GenerateConfig,
+    max_attempts: int,
+) -> RewardEngine:
+    return RewardEngine(
+        rubric_judge=_role_model("rubric_grader", require_grader)
+        if "rubric" in components
+        else None,
+        global_judge=_role_model("global_grader", require_grader)
+        if "global" in components
+        else None,
+        checker_runtime=checker_runtime,
+        rubric_protocol=rubric_protocol_named(rubric_mode),
+        global_protocol=GlobalJudge(),
+        hybrid=hybrid,
+        cache=cache,
+        judge_config=judge_config,
+        max_attempts=max_attempts,
+        components=components,
+    )
+
+
+@metric
+def unscored_counts() -> Metric:
+    """How many samples have each of reward/rubric/global/code unscored (absent ones excluded)."""
+
+    def compute(scores: list[SampleScore]) -> Value:
+        counts = dict.fromkeys(VALUE_KEYS, 0)
+        for s in scores:
+            result = RewardResult.from_metadata(s.score.metadata)
+            if result is None:
+                continue
+            counts["reward"] += result.reward is None
+            for name in COMPONENTS:
+                counts[name] += result.component(name).status == "unscored"
+        return {f"{k}_unscored": float(v) for k, v in counts.items()}
+
+    return compute
+
+
+def reward_metrics(group_by: str | None = None) -> list[Metric | dict[str, list[Metric]]]:
+    """Mean and standard error of each value key (unscored NaNs skipped and counted), per group."""
+    per_key: list[Metric] = [mean(), stderr()]
+    if group_by:
+        per_key.append(grouped(mean(), group_by, all=False))
+    return [{key: list(per_key) for key in VALUE_KEYS}, unscored_counts()]
+
+
+def _judge_config(judge_temperature: float, judge_max_tokens: int | None) -> GenerateConfig:
+    return GenerateConfig(temperature=judge_temperature, max_tokens=judge_max_tokens)
+
+
+@scorer(metrics=reward_metrics())
+def hybrid_reward(
+    rubric_mode: str = "single",
+    weights: dict[str, float] | None = None,
+    global_decay_steps: int | None = None,
+    step: int | None = None,
+    gate_factor: float | None = None,
+    checker_errors: str = "unscored",
+    checker_runtime: CheckerRuntime | None = None,
+    require_grader: bool = True,
+    judge_temperature: float = 0.0,
+    judge_max_tokens: int | None = None,
+    max_attempts: int = 3,
+    cache_path: str | None = None,
+) -> Scorer:
+    """Hybrid reward: rubric, global and code components with the weighted, renormalised combination.
+
+    Score.value has the fixed keys reward/rubric/global/code (NaN when unscored or absent);
+    Score.explanation is the markdown report; Score.metadata["reward_result"] the full record.
+    """
+    hybrid = _hybrid_config(weights, global_decay_steps, gate_factor, checker_errors)
+    cache = JudgmentCache(cache_path)
+    config = _judge_config(judge_temperature, judge_max_tokens)
+
+    async def score(state: TaskState, target: Target) -> Score:
+        engine = _make_engine(
+            COMPONENTS,
+            rubric_mode,
+            hybrid,
+            cache,
+            checker_runtime,
+            require_grader,
+            config,
+            max_attempts,
+        )
+        result = await engine.score(spec_of(state), None, state.output.completion, step=step)
+        return Score(
+            value=result.values(),
+            answer=state.output.completion,
+            explanation=render_markdown(result),
+            metadata=result.to_metadata(),
+        )
+
+    return score
+
+
+def _component_scorer(
+    component: str,
+    rubric_mode: str,
+    checker_runtime: CheckerRuntime | None,
+    require_grader: bool,
+    judge_temperature: float,
+    judge_max_tokens: int | None,
+    max_attempts: int,
+    checker_errors: str = "unscored",
+) -> Scorer:
+    hybrid = _hybrid_config(None, None, None, checker_errors)
+    cache = JudgmentCache()
+    config = _judge_config(judge_temperature, judge_max_tokens)
+
+    async def score(state: TaskState, target: Target) -> Score:
+        engine = _make_engine(
+            (component,),
+            rubric_mode,
+            hybrid,
+            cache,
+            checker_runtime,
+            require_grader,
+            config,
+            max_attempts,
+        )
+        result = await engine.score(spec_of(state), None, state.output.completion)
+        value = result.component(component).value
+        return Score(
+            value=math.nan if value is None else value,
+            answer=state.output.completion,
+            explanation=render_markdown(result),
+            metadata=result.to_metadata(),
+        )
+
+    return score
+
+
+@scorer(metrics=[mean(), stderr()])
+def rubric(
+    rubric_mode: str = "single",
+    require_grader: bool = True,
+    judge_temperature: float = 0.0,
+    judge_max_tokens: int | None = None,
+    max_attempts: int = 3,
+) -> Scorer:
+    """Rubric score only: Σ w·v / Σ w over the spec's criteria (NaN when unscored or absent)."""
+    return _component_scorer(
+        "rubric",
+        rubric_mode,
+        None,
+        require_grader,
+        judge_temperature,
+        judge_max_tokens,
+        max_attempts,
+    )
+
+
+@scorer(metrics=[mean(), stderr()], name="global")
+def global_score(
+    require_grader: bool = True,
+    judge_temperature: float = 0.0,
+    judge_max_tokens: int | None = None,
+    max_attempts: int = 3,
+) -> Scorer:
+    """Global score only: clip(g / 10, 0, 1) from an independent holistic judgment."""
+    return _component_scorer(
+        "global", "single", None, require_grader, judge_temperature, judge_max_tokens, max_attempts
+    )
+
+
+@scorer(metrics=[mean(), stderr()])
+def code(checker_runtime: CheckerRuntime | None = None, checker_errors: str = "unscored") -> Scorer:
+    """Code score only: the fraction of the spec's checkers that pass (NaN when unscored or absent)."""
+    return _component_scorer("code", "single", checker_runtime, False, 0.0, None, 1, checker_errors)

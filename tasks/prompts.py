@@ -1,0 +1,83 @@
+"""Any prompts plus a spec store: generate, then score with the hybrid reward."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inspect_ai import Task, task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.solver import generate
+
+from harness.data import DataError, read_jsonl
+from harness.scorers import SPEC_KEY, chat_messages, hybrid_reward, reward_metrics
+from harness.spec import PromptMessage, prompt_hash
+from harness.store import SpecStore
+
+
+@task
+def prompts(
+    prompts: str,
+    specs: str,
+    rubric_mode: str = "single",
+    require_grader: bool = True,
+    weights: dict[str, float] | None = None,
+    gate_factor: float | None = None,
+    judge_max_tokens: int | None = None,
+    cache_path: str | None = None,
+) -> Task:
+    """Prompts from a JSONL file, each scored with its spec from a spec store.
+
+    Args:
+        prompts: JSONL file, one object per line: {"id": ..., "prompt": "text" or
+            [{"role": ..., "content": ...}, ...], "metadata": {...} (optional)}.
+        specs: Spec store (JSONL). A prompt's spec is found by prompt id, else by prompt hash.
+        rubric_mode: "single" (all criteria in one judge call) or "per_criterion".
+        require_grader: Fail when no grader role is bound (else judged parts are unscored).
+        weights: Hybrid component weights, e.g. {"rubric": 1, "global": 1, "code": 1}.
+        gate_factor: Multiply the reward by this when any checker does not pass.
+        judge_max_tokens: Max tokens of each judge reply.
+        cache_path: SQLite file for the judgment cache (re-scoring reuses judgments).
+    """
+    store = SpecStore(specs)
+    samples, missing = [], []
+    for record in read_jsonl(Path(prompts), required=("id", "prompt")):
+        raw = record["prompt"]
+        prompt = (
+            raw if isinstance(raw, str) else tuple(PromptMessage.model_validate(m) for m in raw)
+        )
+        h = prompt_hash(prompt)
+        spec = store.get(str(record["id"])) or store.get_by_prompt_hash(h)
+        if spec is None:
+            missing.append(str(record["id"]))
+            continue
+        if spec.prompt_hash != h:
+            raise DataError(
+                f"{prompts}: prompt {record['id']} differs from the prompt its spec was built for"
+            )
+        samples.append(
+            Sample(
+                id=str(record["id"]),
+                input=chat_messages(prompt),
+                metadata={
+                    **record.get("metadata", {}),
+                    "task_label": spec.task_label or "unlabelled",
+                    SPEC_KEY: spec.model_dump(mode="json"),
+                },
+            )
+        )
+    if missing:
+        shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+        raise DataError(f"{specs} has no spec for {len(missing)} prompt(s) of {prompts}: {shown}")
+    return Task(
+        dataset=MemoryDataset(samples, name=Path(prompts).stem),
+        solver=generate(),
+        scorer=hybrid_reward(
+            rubric_mode=rubric_mode,
+            weights=weights,
+            gate_factor=gate_factor,
+            require_grader=require_grader,
+            judge_max_tokens=judge_max_tokens,
+            cache_path=cache_path,
+        ),
+        metrics=reward_metrics(group_by="task_label"),
+    )
