@@ -1,0 +1,330 @@
+"""The scoring core end to end with scripted judges: arithmetic, retries, unscored, cache, tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+
+import pytest
+from conftest import ScriptedJudge, is_global, make_spec, rubric_ids, standard_judge, words
+from fake_runtime import InProcessRuntime
+from inspect_ai.model import ModelOutput
+
+from harness.cache import JudgmentCache
+from harness.judges.rubric import PerCriterionRubric
+from harness.reward import Gate, GlobalSchedule, HybridConfig
+from harness.scoring import RewardEngine, ScoreRequest, score
+from harness.spec import RewardSpec
+
+RESPONSE = "salt wind on the waves\nthe grey sea breathes in and out\ngulls stitch the cold light"
+
+LOWERCASE = "def check(response):\n    return response == response.lower()\n"
+HAS_SALT = "def check(response):\n    return 'salt' in response\n"
+THREE_LINES = "def check(response):\n    return len(response.strip().splitlines()) == 3\n"
+CRASHES = "def check(response):\n    return response.split()[99]\n"
+NOT_BOOL = "def check(response):\n    return 1\n"
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def engine_for(judge: ScriptedJudge, **kwargs) -> RewardEngine:
+    model = judge.model()
+    return RewardEngine(rubric_judge=model, global_judge=model, **kwargs)
+
+
+def test_hybrid_reward_is_exact_on_scripted_judgments(spec: RewardSpec) -> None:
+    judge = standard_judge({"c1": "yes", "c2": "partial", "c3": "no"}, global_score=6)
+    result = run(engine_for(judge).score(spec, spec.prompt, RESPONSE))
+    rubric = (3 * 1 + 2 * 0.5 + 1 * 0) / 6
+    assert result.rubric.value == pytest.approx(rubric)
+    assert result.global_.value == pytest.approx(0.6)
+    assert result.global_.score == 6
+    assert result.code.status == "absent"
+    assert result.reward == pytest.approx((rubric + 0.6) / 2)
+    assert result.reward_reason is None
+    assert [c.verdict for c in result.rubric.criteria] == ["yes", "partial", "no"]
+    assert judge.calls == 2  # one rubric call (all criteria) + one global call
+    assert result.values() == {
+        "reward": result.reward,
+        "rubric": result.rubric.value,
+        "global": 0.6,
+        "code": result.values()["code"],
+    }
+    assert math.isnan(result.values()["code"])
+
+
+def test_code_component_and_gate() -> None:
+    spec = make_spec(
+        checkers=[
+            ("lower", "All lowercase.", LOWERCASE),
+            ("salt", "Contains 'salt'.", HAS_SALT),
+            ("lines", "Three lines.", THREE_LINES),
+        ]
+    )
+    judge = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, global_score=10)
+    runtime = InProcessRuntime()
+    engine = engine_for(judge, checker_runtime=runtime, hybrid=HybridConfig(gate=Gate(factor=0.25)))
+    good, bad = run(
+        engine.score_batch([ScoreRequest(spec, RESPONSE), ScoreRequest(spec, "Salt. Sea.")])
+    )
+    assert runtime.batches == [2]  # the whole batch in one runtime request
+    assert good.code.value == 1.0 and good.reward == pytest.approx(1.0)
+    assert [c.status for c in bad.code.checks] == ["fail", "fail", "fail"]
+    assert bad.code.value == 0.0
+    assert bad.reward == pytest.approx(0.25 * (1 + 1 + 0) / 3)
+    assert "gate" in bad.formula
+
+
+def test_checker_errors_are_unscored_by_default_or_failures_on_request() -> None:
+    spec = make_spec(
+        checkers=[
+            ("salt", "Contains 'salt'.", HAS_SALT),
+            ("crash", "Word 100.", CRASHES),
+            ("int", "Returns int.", NOT_BOOL),
+        ]
+    )
+    judge = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, global_score=5)
+    result = run(engine_for(judge, checker_runtime=InProcessRuntime()).score(spec, None, RESPONSE))
+    assert result.code.status == "unscored" and result.code.value is None
+    assert "2 checker(s) errored" in result.code.reason
+    assert (
+        "crash (exception: IndexError" in result.code.reason
+        and "int (bad_return" in result.code.reason
+    )
+    assert result.reward == pytest.approx((1.0 + 0.5) / 2)
+    assert result.reward_reason == "combined without unscored code"
+
+    strict = engine_for(
+        standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, 5),
+        checker_runtime=InProcessRuntime(),
+        hybrid=HybridConfig(checker_errors="fail"),
+    )
+    result = run(strict.score(spec, None, RESPONSE))
+    assert result.code.value == pytest.approx(1 / 3)
+
+
+def test_checkers_without_runtime_are_unscored_not_zero() -> None:
+    spec = make_spec(checkers=[("salt", "Contains 'salt'.", HAS_SALT)])
+    result = run(
+        engine_for(standard_judge({"c1": "no", "c2": "no", "c3": "no"}, 0)).score(
+            spec, None, RESPONSE
+        )
+    )
+    assert result.code.status == "unscored"
+    assert "no checker runtime" in result.code.reason
+    assert result.reward == 0.0  # the judged parts really are 0 here; code is not counted
+
+
+class BrokenRuntime:
+    async def check(self, items):
+        return [[]]
+
+
+def test_runtime_returning_wrong_shape_is_unscored() -> None:
+    spec = make_spec(checkers=[("salt", "Contains 'salt'.", HAS_SALT)])
+    result = run(
+        engine_for(
+            standard_judge({"c1": "no", "c2": "no", "c3": "no"}, 0), checker_runtime=BrokenRuntime()
+        ).score(spec, None, RESPONSE)
+    )
+    assert result.code.status == "unscored"
+    assert "runtime returned verdicts for [], expected ['salt']" in result.code.reason
+
+
+def test_malformed_then_good_is_retried() -> None:
+    spec = make_spec()
+    good = standard_judge({"c1": "yes", "c2": "yes", "c3": "no"}, 8)
+
+    def script(prompt: str, n: int) -> str:
+        if not is_global(prompt) and "That reply could not be used" not in prompt:
+            return "The response is lovely."
+        return good.script(prompt, n)
+
+    judge = ScriptedJudge(script)
+    result = run(engine_for(judge).score(spec, None, RESPONSE))
+    assert result.rubric.status == "scored"
+    assert result.rubric.attempts == 2
+    assert result.rubric.usage.calls == 2
+    assert "no JSON object found" in judge.prompts[-1] or "no JSON object found" in "".join(
+        judge.prompts
+    )
+
+
+@pytest.mark.parametrize(
+    "reply, reason",
+    [
+        ("not json at all", "malformed judge output: no JSON object found"),
+        (ModelOutput.from_content("m", "", stop_reason="stop"), "empty judge output"),
+        (
+            ModelOutput.from_content("m", "I can't help with that.", stop_reason="content_filter"),
+            "judge refused",
+        ),
+        (
+            ModelOutput.from_content(
+                "m", '{"criteria": [{"id": "c1", "verdi', stop_reason="max_tokens"
+            ),
+            "truncated judge output",
+        ),
+        (
+            json.dumps({"criteria": [{"id": "c1", "verdict": "yes"}]}),
+            r"no verdict for criteria ['c2', 'c3']",
+        ),
+    ],
+)
+def test_bad_judge_output_retried_then_unscored(reply, reason: str) -> None:
+    spec = make_spec()
+    good = standard_judge({}, 9)
+    judge = ScriptedJudge(
+        lambda p, n: (
+            good.script(p, n)
+            if is_global(p)
+            else reply.model_copy(deep=True)
+            if isinstance(reply, ModelOutput)
+            else reply
+        )
+    )
+    result = run(engine_for(judge, max_attempts=3).score(spec, None, RESPONSE))
+    assert result.rubric.status == "unscored"
+    assert result.rubric.value is None
+    assert reason in result.rubric.reason
+    assert "(3 attempts)" in result.rubric.reason
+    assert result.rubric.usage.calls == 3
+    assert result.reward == pytest.approx(0.9)  # global only, and said so
+    assert result.reward_reason == "combined without unscored rubric"
+    assert result.values()["rubric"] != result.values()["rubric"]  # NaN, never 0
+
+
+def test_model_exception_is_unscored_without_retry() -> None:
+    def script(prompt: str, n: int) -> str:
+        raise ConnectionError("judge endpoint down")
+
+    judge = ScriptedJudge(script)
+    result = run(engine_for(judge).score(make_spec(), None, RESPONSE))
+    assert result.reward is None
+    assert result.reward_reason == "no component was scored"
+    assert (
+        "judge call failed: ConnectionError: judge endpoint down (1 attempt)"
+        == result.global_.reason
+    )
+    assert judge.calls == 2
+
+
+def test_unbound_judges_are_unscored() -> None:
+    result = run(RewardEngine().score(make_spec(), None, RESPONSE))
+    assert result.rubric.status == "unscored" and "no rubric judge" in result.rubric.reason
+    assert result.global_.status == "unscored"
+    assert result.reward is None
+
+
+def test_cache_makes_rescoring_free_and_edits_invalidate(spec: RewardSpec) -> None:
+    judge = standard_judge({"c1": "yes", "c2": "no", "c3": "yes", "c4": "yes"}, 4)
+    engine = engine_for(judge)
+    first = run(engine.score(spec, None, RESPONSE))
+    assert judge.calls == 2
+    second = run(engine.score(spec, None, RESPONSE))
+    assert judge.calls == 2  # zero judge calls
+    assert second.rubric.usage.cached and second.global_.usage.cached
+    assert second.rubric.usage.input_tokens == 0
+    assert second.reward == first.reward
+    run(engine.score(spec, None, RESPONSE + "!"))
+    assert judge.calls == 4  # a different response is judged
+    edited = spec.edit(
+        criteria=(
+            *spec.criteria,
+            spec.criteria[0].model_copy(update={"id": "c4", "text": "Mentions salt."}),
+        )
+    )
+    run(engine.score(edited, None, RESPONSE))
+    assert judge.calls == 6  # an edited rubric invalidates both judgments of the old version
+
+
+def test_persistent_cache_survives_engines(tmp_path, spec: RewardSpec) -> None:
+    judge = standard_judge({"c1": "yes", "c2": "no", "c3": "yes"}, 4)
+    run(engine_for(judge, cache=JudgmentCache(tmp_path / "j.sqlite")).score(spec, None, RESPONSE))
+    again = run(
+        engine_for(judge, cache=JudgmentCache(tmp_path / "j.sqlite")).score(spec, None, RESPONSE)
+    )
+    assert judge.calls == 2
+    assert again.rubric.usage.cached
+
+
+def test_failures_are_not_cached(spec: RewardSpec) -> None:
+    judge = ScriptedJudge(lambda p, n: "nope")
+    engine = engine_for(judge, max_attempts=1)
+    run(engine.score(spec, None, RESPONSE))
+    run(engine.score(spec, None, RESPONSE))
+    assert judge.calls == 4
+
+
+def test_token_accounting_per_component(spec: RewardSpec) -> None:
+    judge = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, 7)
+    result = run(engine_for(judge).score(spec, None, RESPONSE))
+    rubric_prompt = next(p for p in judge.prompts if not is_global(p))
+    global_prompt = next(p for p in judge.prompts if is_global(p))
+    assert result.rubric.usage.input_tokens == words(rubric_prompt)
+    assert result.global_.usage.input_tokens == words(global_prompt)
+    assert result.usage.input_tokens == words(rubric_prompt) + words(global_prompt)
+    assert result.rubric.usage.output_tokens > 0
+
+
+def test_per_criterion_mode_agrees_and_costs_more_calls(spec: RewardSpec) -> None:
+    verdicts = {"c1": "yes", "c2": "partial", "c3": "no"}
+    single = run(engine_for(standard_judge(verdicts, 5)).score(spec, None, RESPONSE))
+    judge = standard_judge(verdicts, 5)
+    per = run(engine_for(judge, rubric_protocol=PerCriterionRubric()).score(spec, None, RESPONSE))
+    assert per.rubric.value == pytest.approx(single.rubric.value)
+    assert per.rubric.protocol == "rubric_per_criterion@1"
+    assert per.rubric.usage.calls == 3
+    assert judge.calls == 4
+
+
+def test_per_criterion_failure_names_the_criteria(spec: RewardSpec) -> None:
+    good = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, 5)
+    judge = ScriptedJudge(lambda p, n: "??" if rubric_ids(p)[:1] == ["c2"] else good.script(p, n))
+    result = run(
+        engine_for(judge, rubric_protocol=PerCriterionRubric(), max_attempts=2).score(
+            spec, None, RESPONSE
+        )
+    )
+    assert result.rubric.status == "unscored"
+    assert result.rubric.reason.startswith("criteria c2: malformed judge output")
+
+
+def test_pitfall_weights_in_the_reward() -> None:
+    spec = make_spec(criteria=[("a", "Answers.", 4), ("b", "Cites.", 4), ("p", "Rude.", -6)])
+    result = run(
+        engine_for(standard_judge({"a": "yes", "b": "no", "p": "yes"}, 5)).score(
+            spec, None, RESPONSE
+        )
+    )
+    assert result.rubric.unclipped == pytest.approx((4 - 6) / 8)
+    assert result.rubric.value == 0.0
+    assert result.reward == pytest.approx(0.25)
+
+
+def test_schedule_needs_step_and_shifts_weight() -> None:
+    spec = make_spec()
+    engine = engine_for(
+        standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, 0),
+        hybrid=HybridConfig(schedule=GlobalSchedule(steps=800)),
+    )
+    with pytest.raises(ValueError, match="pass step="):
+        run(engine.score(spec, None, RESPONSE))
+    assert run(engine.score(spec, None, RESPONSE, step=0)).reward == pytest.approx(0.0)
+    assert run(engine.score(spec, None, RESPONSE, step=400)).reward == pytest.approx(0.5)
+    assert run(engine.score(spec, None, RESPONSE, step=800)).reward == pytest.approx(1.0)
+
+
+def test_prompt_mismatch_is_an_error(spec: RewardSpec) -> None:
+    with pytest.raises(ValueError, match="built for a different prompt"):
+        run(engine_for(standard_judge({}, 1)).score(spec, "Write a limerick.", RESPONSE))
+
+
+def test_one_shot_score_function(spec: RewardSpec) -> None:
+    judge = standard_judge({"c1": "no", "c2": "no", "c3": "yes"}, 3)
+    result = run(score(spec, spec.prompt, RESPONSE, grader=judge.model()))
+    assert result.reward == pytest.approx((1 / 6 + 0.3) / 2)
+    assert result.model_dump(by_alias=True)["global"]["score"] == 3
