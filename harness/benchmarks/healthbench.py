@@ -202,7 +202,9 @@ def aggregate(
     """Official aggregation: clip(mean, 0, 1) and the bootstrap std of clipped resampled means."""
     if not values:
         return float("nan"), float("nan")
-    arr = np.asarray(values, dtype=float)
+    arr = np.sort(
+        np.asarray(values, dtype=float)
+    )  # sorted: the same samples give the same std in any order
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(arr), size=(bootstrap_samples, len(arr)))
     boot = np.clip(arr[idx].mean(axis=1), 0, 1)
