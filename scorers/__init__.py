@@ -36,12 +36,10 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import TaskState
 
-from harness.benchmarks.healthbench import HealthBenchRubric
-from harness.benchmarks.writingbench import WritingBenchRubric
 from harness.cache import JudgmentCache
 from harness.checkers import CheckerRuntime
 from harness.judges.holistic import GlobalJudge
-from harness.judges.rubric import PerCriterionRubric, RubricProtocol, SingleCallRubric
+from harness.protocols import rubric_protocol_named
 from harness.report import render_markdown
 from harness.reward import COMPONENTS, Gate, GlobalSchedule, HybridConfig
 from harness.scoring import RewardEngine, RewardResult
@@ -77,19 +75,6 @@ def _role_model(role: str, require: bool) -> Model | None:
     if "grader" in roles or require:
         return get_model(role="grader", required=True)
     return None
-
-
-def rubric_protocol_named(name: str) -> RubricProtocol:
-    """The rubric judging protocol for a mode name (ours, or a benchmark's official one)."""
-    protocols: dict[str, type[RubricProtocol]] = {
-        "single": SingleCallRubric,
-        "per_criterion": PerCriterionRubric,
-        "writingbench": WritingBenchRubric,
-        "healthbench": HealthBenchRubric,
-    }
-    if name not in protocols:
-        raise ValueError(f"unknown rubric mode {name!r}; expected one of {sorted(protocols)}")
-    return protocols[name]()
 
 
 def _hybrid_config(

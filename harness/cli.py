@@ -1,0 +1,160 @@
+"""The `harness` command: inspect spec stores and score responses without an Inspect eval."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import sys
+from pathlib import Path
+
+from harness.cache import JudgmentCache
+from harness.data import DataError, read_jsonl
+from harness.protocols import rubric_protocol_named
+from harness.reward import COMPONENTS, HybridConfig
+from harness.scoring import RewardEngine, RewardResult, ScoreRequest
+from harness.spec import RewardSpec
+from harness.store import SpecStore, SpecStoreError
+
+
+def _show(spec: RewardSpec) -> str:
+    lines = [
+        f"{spec.prompt_id}  version {spec.version[:12]}  label {spec.task_label or '-'}  scale {spec.verdict_scale}",
+        f"built by {spec.provenance.builder} at {spec.provenance.created_at}"
+        + (
+            f" (template {spec.provenance.template_version})"
+            if spec.provenance.template_version
+            else ""
+        ),
+        "",
+        "Prompt:",
+        *("  " + line for line in spec.prompt_text.splitlines()),
+        "",
+        f"Rubric ({len(spec.criteria)} criteria, positive weight {spec.criterion_weight_total:g}):",
+    ]
+    for c in spec.criteria:
+        kind = f" [{c.category}]" if c.category else ""
+        lines.append(f"  {c.id:>6}  {c.weight:>+6g}{kind}  {c.text}")
+    lines.append("")
+    lines.append(f"Checkers ({len(spec.checkers)}):")
+    for k in spec.checkers:
+        lines.append(f"  {k.id:>6}  {k.constraint}")
+    return "\n".join(lines)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    store = SpecStore(args.store)
+    latest = store.latest()
+    criteria = sum(len(s.criteria) for s in latest)
+    checkers = sum(len(s.checkers) for s in latest)
+    print(
+        f"{args.store}: {len(store)} spec version(s) for {len(latest)} prompt(s); "
+        f"{criteria} criteria and {checkers} checkers in the newest versions"
+    )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = SpecStore(args.store)
+    spec = store.get(args.prompt_id, version=args.version) or store.get_version(args.prompt_id)
+    if spec is None:
+        print(f"no spec for {args.prompt_id!r} in {args.store}", file=sys.stderr)
+        return 1
+    print(_show(spec))
+    return 0
+
+
+def _model(name: str | None):
+    if name is None:
+        return None
+    from inspect_ai.model import get_model
+
+    return get_model(name)
+
+
+async def _score(args: argparse.Namespace) -> int:
+    store = SpecStore(args.specs)
+    items = read_jsonl(Path(args.responses), required=("prompt_id", "response"))
+    requests = []
+    for i, item in enumerate(items, start=1):
+        spec = store.get(str(item["prompt_id"]), version=item.get("spec_version"))
+        if spec is None:
+            raise DataError(
+                f"{args.responses}:{i}: no spec for prompt {item['prompt_id']!r} in {args.specs}"
+            )
+        requests.append(ScoreRequest(spec, str(item["response"])))
+    engine = RewardEngine(
+        rubric_judge=_model(args.rubric_grader or args.grader),
+        global_judge=_model(args.global_grader or args.grader),
+        rubric_protocol=rubric_protocol_named(args.rubric_mode),
+        hybrid=HybridConfig(weights=dict(zip(COMPONENTS, args.weights, strict=True)))
+        if args.weights
+        else None,
+        cache=JudgmentCache(args.cache),
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    results: list[RewardResult] = []
+    with out.open("w", encoding="utf-8") as f:
+        for start in range(0, len(requests), args.batch_size):
+            batch = await engine.score_batch(requests[start : start + args.batch_size])
+            for result in batch:
+                f.write(result.model_dump_json(by_alias=True) + "\n")
+            f.flush()
+            results.extend(batch)
+    print(f"scored {len(results)} response(s) -> {out}")
+    for key in ("reward", *COMPONENTS):
+        values = [r.values()[key] for r in results]
+        scored = [v for v in values if not math.isnan(v)]
+        mean = f"{sum(scored) / len(scored):.4f}" if scored else "n/a"
+        print(
+            f"  {key:>7}: mean {mean} over {len(scored)} scored, {len(values) - len(scored)} unscored/absent"
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    spec = sub.add_parser("spec", help="inspect spec stores").add_subparsers(
+        dest="spec_command", required=True
+    )
+    p = spec.add_parser("validate", help="parse a spec store and report what it holds")
+    p.add_argument("store")
+    p.set_defaults(func=cmd_validate)
+    p = spec.add_parser("show", help="print one prompt's spec")
+    p.add_argument("prompt_id", help="prompt id (or a spec version)")
+    p.add_argument("--store", required=True)
+    p.add_argument("--version", default=None)
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser(
+        "score", help="score stored responses against a spec store (no Inspect eval)"
+    )
+    p.add_argument("responses", help='JSONL of {"prompt_id": ..., "response": ...}')
+    p.add_argument("--specs", required=True, help="spec store (JSONL)")
+    p.add_argument("--out", required=True, help="JSONL of reward results")
+    p.add_argument("--grader", help="judge model, e.g. openai/gpt-4.1-mini or vllm/Qwen/Qwen3-32B")
+    p.add_argument("--rubric-grader", help="judge model for the rubric (default: --grader)")
+    p.add_argument("--global-grader", help="judge model for the global score (default: --grader)")
+    p.add_argument(
+        "--rubric-mode",
+        default="single",
+        help="single | per_criterion | writingbench | healthbench",
+    )
+    p.add_argument("--weights", type=float, nargs=3, metavar=("RUBRIC", "GLOBAL", "CODE"))
+    p.add_argument("--cache", default=None, help="SQLite judgment cache file")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.set_defaults(func=lambda a: asyncio.run(_score(a)))
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (SpecStoreError, DataError, FileNotFoundError, ValueError) as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
