@@ -161,6 +161,7 @@ class RewardEngine:
         judge_config: GenerateConfig | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         components: Sequence[str] = COMPONENTS,
+        structured_output: bool = True,
     ) -> None:
         unknown = set(components) - set(COMPONENTS)
         if unknown:
@@ -177,6 +178,9 @@ class RewardEngine:
         self.judge_config = judge_config or GenerateConfig(temperature=0.0)
         self.max_attempts = max_attempts
         self.components = tuple(components)
+        # Schema-constrained JSON where the provider supports it (OpenAI, vLLM, Anthropic, ...);
+        # turn off for servers that reject response schemas. Replies are parsed the same way.
+        self.structured_output = structured_output
 
     # -- public API -----------------------------------------------------------------------
 
@@ -216,7 +220,10 @@ class RewardEngine:
     def _key(
         self, component: str, spec: RewardSpec, response: str, model: Model, protocol_id: str
     ) -> str:
-        config = self.judge_config.model_dump(exclude_none=True)
+        config = {
+            **self.judge_config.model_dump(exclude_none=True),
+            "structured": self.structured_output,
+        }
         return judgment_key(
             component, spec.version, response_hash(response), str(model), protocol_id, config
         )
@@ -242,7 +249,12 @@ class RewardEngine:
             )
         else:
             reply = await protocol.grade(
-                model, spec, response, config=self.judge_config, max_attempts=self.max_attempts
+                model,
+                spec,
+                response,
+                config=self.judge_config,
+                max_attempts=self.max_attempts,
+                structured=self.structured_output,
             )
             if not reply.ok or reply.value is None:
                 return RubricResult(
@@ -295,7 +307,12 @@ class RewardEngine:
             grade, usage, attempts = GlobalGrade.model_validate(cached), TokenUsage(cached=True), 0
         else:
             reply = await protocol.grade(
-                model, spec, response, config=self.judge_config, max_attempts=self.max_attempts
+                model,
+                spec,
+                response,
+                config=self.judge_config,
+                max_attempts=self.max_attempts,
+                structured=self.structured_output,
             )
             if not reply.ok or reply.value is None:
                 return GlobalResult(

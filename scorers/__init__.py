@@ -100,6 +100,7 @@ def _make_engine(
     require_grader: bool,
     judge_config: GenerateConfig,
     max_attempts: int,
+    structured_output: bool = True,
 ) -> RewardEngine:
     return RewardEngine(
         rubric_judge=_role_model("rubric_grader", require_grader)
@@ -116,6 +117,7 @@ def _make_engine(
         judge_config=judge_config,
         max_attempts=max_attempts,
         components=components,
+        structured_output=structured_output,
     )
 
 
@@ -163,6 +165,7 @@ def hybrid_reward(
     judge_max_tokens: int | None = None,
     max_attempts: int = 3,
     cache_path: str | None = None,
+    structured_output: bool = True,
 ) -> Scorer:
     """Hybrid reward: rubric, global and code components with the weighted, renormalised combination.
 
@@ -183,6 +186,7 @@ def hybrid_reward(
             require_grader,
             config,
             max_attempts,
+            structured_output,
         )
         result = await engine.score(spec_of(state), None, state.output.completion, step=step)
         return Score(

@@ -19,6 +19,7 @@ def healthbench(
     weights: dict[str, float] | None = None,
     judge_max_tokens: int | None = None,
     cache_path: str | None = None,
+    structured_output: bool = True,
 ) -> Task:
     """HealthBench conversations (subset full / hard / consensus / sample_500; filter by theme).
 
@@ -31,6 +32,8 @@ def healthbench(
         weights: Hybrid component weights, e.g. {"rubric": 1, "global": 1}.
         judge_max_tokens: Max tokens of each judge reply.
         cache_path: SQLite file for the judgment cache (re-scoring reuses judgments).
+        structured_output: Ask judges for schema-constrained JSON (turn off for servers
+            that reject response schemas).
     """
     themes = [theme] if isinstance(theme, str) else theme
     samples = []
@@ -58,6 +61,7 @@ def healthbench(
             require_grader=require_grader,
             judge_max_tokens=judge_max_tokens,
             cache_path=cache_path,
+            structured_output=structured_output,
         ),
         metrics=[*reward_metrics(group_by="theme"), hb.healthbench_score()],
     )

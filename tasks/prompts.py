@@ -24,6 +24,7 @@ def prompts(
     gate_factor: float | None = None,
     judge_max_tokens: int | None = None,
     cache_path: str | None = None,
+    structured_output: bool = True,
 ) -> Task:
     """Prompts from a JSONL file, each scored with its spec from a spec store.
 
@@ -37,6 +38,8 @@ def prompts(
         gate_factor: Multiply the reward by this when any checker does not pass.
         judge_max_tokens: Max tokens of each judge reply.
         cache_path: SQLite file for the judgment cache (re-scoring reuses judgments).
+        structured_output: Ask judges for schema-constrained JSON (turn off for servers
+            that reject response schemas).
     """
     store = SpecStore(specs)
     samples, missing = [], []
@@ -78,6 +81,7 @@ def prompts(
             require_grader=require_grader,
             judge_max_tokens=judge_max_tokens,
             cache_path=cache_path,
+            structured_output=structured_output,
         ),
         metrics=reward_metrics(group_by="task_label"),
     )

@@ -19,6 +19,7 @@ def writingbench(
     weights: dict[str, float] | None = None,
     judge_max_tokens: int | None = None,
     cache_path: str | None = None,
+    structured_output: bool = True,
 ) -> Task:
     """WritingBench (1,000 prompts; filter with domain1 / domain2).
 
@@ -31,6 +32,8 @@ def writingbench(
         weights: Hybrid component weights, e.g. {"rubric": 1, "global": 1}.
         judge_max_tokens: Max tokens of each judge reply.
         cache_path: SQLite file for the judgment cache (re-scoring reuses judgments).
+        structured_output: Ask judges for schema-constrained JSON (turn off for servers
+            that reject response schemas).
     """
     d1 = [domain1] if isinstance(domain1, str) else domain1
     d2 = [domain2] if isinstance(domain2, str) else domain2
@@ -59,6 +62,7 @@ def writingbench(
             require_grader=require_grader,
             judge_max_tokens=judge_max_tokens,
             cache_path=cache_path,
+            structured_output=structured_output,
         ),
         metrics=[*reward_metrics(group_by="domain1"), wb.writingbench_score()],
     )

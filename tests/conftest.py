@@ -43,12 +43,14 @@ class ScriptedJudge:
     def __init__(self, script: Callable[[str, int], Reply]) -> None:
         self.script = script
         self.prompts: list[str] = []
+        self.configs: list[GenerateConfig] = []
 
     def __call__(
         self, input: list[ChatMessage], tools: Any, tool_choice: Any, config: GenerateConfig
     ) -> ModelOutput:
         text = prompt_text(input)
         self.prompts.append(text)
+        self.configs.append(config)
         reply = self.script(text, len(self.prompts))
         if isinstance(reply, str):
             reply = ModelOutput.from_content(model="mockllm/model", content=reply)

@@ -13,7 +13,14 @@ from harness.store import SpecStore
 @pytest.fixture
 def store(tmp_path: Path) -> SpecStore:
     s = SpecStore(tmp_path / "specs.jsonl", create=True)
-    s.put_many([make_spec(prompt_id="a"), make_spec(prompt_id="b", prompt="Explain tides.", criteria=[("m", "Mentions the moon.", 2.0)])])
+    s.put_many(
+        [
+            make_spec(prompt_id="a"),
+            make_spec(
+                prompt_id="b", prompt="Explain tides.", criteria=[("m", "Mentions the moon.", 2.0)]
+            ),
+        ]
+    )
     return s
 
 
@@ -35,11 +42,29 @@ def test_validate_reports_file_line_field(tmp_path: Path, capsys) -> None:
     assert f"{bad}:1: field 'criteria.0.weight'" in capsys.readouterr().err
 
 
-def test_score_writes_results_and_reports_unscored(store: SpecStore, tmp_path: Path, capsys) -> None:
+def test_score_writes_results_and_reports_unscored(
+    store: SpecStore, tmp_path: Path, capsys
+) -> None:
     responses = tmp_path / "responses.jsonl"
-    responses.write_text(json.dumps({"prompt_id": "a", "response": "waves"}) + "\n" + json.dumps({"prompt_id": "b", "response": "moon"}) + "\n")
+    responses.write_text(
+        json.dumps({"prompt_id": "a", "response": "waves"})
+        + "\n"
+        + json.dumps({"prompt_id": "b", "response": "moon"})
+        + "\n"
+    )
     out = tmp_path / "out" / "results.jsonl"
-    code = main(["score", str(responses), "--specs", str(store.path), "--out", str(out), "--grader", "mockllm/model"])
+    code = main(
+        [
+            "score",
+            str(responses),
+            "--specs",
+            str(store.path),
+            "--out",
+            str(out),
+            "--grader",
+            "mockllm/model",
+        ]
+    )
     assert code == 0
     results = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["prompt_id"] for r in results] == ["a", "b"]
@@ -51,5 +76,17 @@ def test_score_writes_results_and_reports_unscored(store: SpecStore, tmp_path: P
 def test_score_unknown_prompt_is_an_error(store: SpecStore, tmp_path: Path, capsys) -> None:
     responses = tmp_path / "r.jsonl"
     responses.write_text(json.dumps({"prompt_id": "nope", "response": "x"}) + "\n")
-    assert main(["score", str(responses), "--specs", str(store.path), "--out", str(tmp_path / "o.jsonl")]) == 2
+    assert (
+        main(
+            [
+                "score",
+                str(responses),
+                "--specs",
+                str(store.path),
+                "--out",
+                str(tmp_path / "o.jsonl"),
+            ]
+        )
+        == 2
+    )
     assert "r.jsonl:1: no spec for prompt 'nope'" in capsys.readouterr().err

@@ -19,7 +19,11 @@ def test_writingbench_native_specs_from_real_data() -> None:
     assert len({s.version for s in specs}) == 1000
     first = records[0]["checklist"][0]
     c1 = specs[0].criteria[0]
-    assert (c1.category, c1.text, c1.anchors["9-10"]) == (first["name"], first["criteria_description"], first["9-10"])
+    assert (c1.category, c1.text, c1.anchors["9-10"]) == (
+        first["name"],
+        first["criteria_description"],
+        first["9-10"],
+    )
     assert wb.checklist_item(c1) == first  # the judge sees the item exactly as published
     assert len(wb.load_records(domain1=["Education"])) == 111
     assert {r["domain2"] for r in wb.load_records(domain2=["Paper Outline"])} == {"Paper Outline"}
@@ -34,7 +38,9 @@ def test_healthbench_native_specs_from_real_data() -> None:
     assert pitfalls, "HealthBench has negative-point criteria"
     assert all(s.verdict_scale == "yes_no" for s in specs)
     assert specs[0].prompt[0].content == records[0]["prompt"][0]["content"]
-    assert {hb.theme_of(r) for r in hb.load_records("sample_500", themes=["hedging"])} == {"hedging"}
+    assert {hb.theme_of(r) for r in hb.load_records("sample_500", themes=["hedging"])} == {
+        "hedging"
+    }
 
 
 def test_healthbench_official_arithmetic() -> None:
@@ -50,7 +56,10 @@ def test_healthbench_official_arithmetic() -> None:
 
 def test_override_missing_file_says_how_to_fix(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("HARNESS_DATA_DIR", str(tmp_path))
-    with pytest.raises(DataError, match=r"has no writingbench/benchmark_all.jsonl .*unset HARNESS_DATA_DIR to download it from https://"):
+    with pytest.raises(
+        DataError,
+        match=r"has no writingbench/benchmark_all.jsonl .*unset HARNESS_DATA_DIR to download it from https://",
+    ):
         wb.load_records()
 
 
@@ -80,7 +89,9 @@ def test_failed_download_names_the_source_and_the_fix(tmp_path: Path, monkeypatc
     monkeypatch.delenv("HARNESS_DATA_DIR", raising=False)
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path))
     file = DataFile("demo", "demo/data.jsonl", (tmp_path / "missing.jsonl").as_uri())
-    with pytest.raises(DataError, match=r"could not download demo from file://.*download it to .*demo/data.jsonl"):
+    with pytest.raises(
+        DataError, match=r"could not download demo from file://.*download it to .*demo/data.jsonl"
+    ):
         resolve(file)
     assert not list((tmp_path / "demo").iterdir())  # no partial file left behind
 

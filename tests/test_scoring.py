@@ -328,3 +328,38 @@ def test_one_shot_score_function(spec: RewardSpec) -> None:
     result = run(score(spec, spec.prompt, RESPONSE, grader=judge.model()))
     assert result.reward == pytest.approx((1 / 6 + 0.3) / 2)
     assert result.model_dump(by_alias=True)["global"]["score"] == 3
+
+
+def test_structured_output_schemas(spec: RewardSpec) -> None:
+    judge = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, 5)
+    run(engine_for(judge).score(spec, None, RESPONSE))
+    schemas = {
+        ("global" if is_global(p) else "rubric"): c.response_schema
+        for p, c in zip(judge.prompts, judge.configs, strict=True)
+    }
+    rubric = schemas["rubric"].json_schema
+    entry = rubric.properties["criteria"].items
+    assert entry.properties["id"].enum == ["c1", "c2", "c3"]
+    assert entry.properties["verdict"].enum == ["yes", "partial", "no"]
+    assert schemas["global"].json_schema.required == ["rationale", "score"]
+    assert all(c.temperature == 0.0 for c in judge.configs)
+
+    plain = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, 5)
+    run(engine_for(plain, structured_output=False).score(spec, None, RESPONSE))
+    assert all(c.response_schema is None for c in plain.configs)
+
+
+def test_official_protocols_use_free_text_json() -> None:
+    from harness.benchmarks.healthbench import HealthBenchRubric
+    from harness.benchmarks.writingbench import WritingBenchRubric
+
+    spec = make_spec()
+    assert HealthBenchRubric().response_schema(spec) is None
+    assert WritingBenchRubric().response_schema(spec) is None
+    assert (
+        PerCriterionRubric()
+        .response_schema(make_spec(verdict_scale="one_to_ten"))
+        .json_schema.properties["verdict"]
+        .type
+        == "integer"
+    )

@@ -175,6 +175,9 @@ class HealthBenchRubric(PerCriterionRubric):
         ).replace("<<rubric_item>>", rubric_item(criterion))
         return [ChatMessageUser(content=prompt)]
 
+    def response_schema(self, spec: RewardSpec) -> None:
+        return None  # the reference implementation asks for JSON in free text; so do we
+
     def parse(self, text: str, spec: RewardSpec, criterion: Criterion) -> CriterionJudgment:
         data = extract_json(text)
         if not isinstance(data, dict) or not isinstance(data.get("criteria_met"), bool):

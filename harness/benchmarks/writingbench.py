@@ -157,6 +157,9 @@ class WritingBenchRubric(PerCriterionRubric):
         )
         return [ChatMessageSystem(content=EVALUATE_SYSTEM), ChatMessageUser(content=prompt)]
 
+    def response_schema(self, spec: RewardSpec) -> None:
+        return None  # the reference implementation asks for JSON in free text; so do we
+
     def parse(self, text: str, spec: RewardSpec, criterion: Criterion) -> CriterionJudgment:
         data = extract_json(text)
         if not isinstance(data, dict) or "score" not in data:

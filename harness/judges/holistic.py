@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser, GenerateConfig, Model
+from inspect_ai.model import (
+    ChatMessage,
+    ChatMessageSystem,
+    ChatMessageUser,
+    GenerateConfig,
+    Model,
+    ResponseSchema,
+)
+from inspect_ai.util import JSONSchema
 from pydantic import BaseModel
 
 from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, JudgeReply, JudgeReplyError, ask_judge
 from harness.judges.parsing import extract_json, one_line, parse_number
-from harness.judges.rubric import render_conversation
+from harness.judges.rubric import render_conversation, with_schema
 from harness.spec import RewardSpec
 
 
@@ -41,6 +49,15 @@ class GlobalJudge:
         )
         return [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
 
+    def response_schema(self) -> ResponseSchema:
+        schema = JSONSchema(
+            type="object",
+            properties={"rationale": JSONSchema(type="string"), "score": JSONSchema(type="number")},
+            required=["rationale", "score"],
+            additionalProperties=False,
+        )
+        return ResponseSchema(name="global_score", json_schema=schema, strict=True)
+
     def parse(self, text: str) -> GlobalGrade:
         data = extract_json(text)
         if not isinstance(data, dict) or "score" not in data:
@@ -60,11 +77,12 @@ class GlobalJudge:
         *,
         config: GenerateConfig | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        structured: bool = True,
     ) -> JudgeReply[GlobalGrade]:
         return await ask_judge(
             model,
             self.messages(spec, response),
             self.parse,
-            config=config,
+            config=with_schema(config, self.response_schema() if structured else None),
             max_attempts=max_attempts,
         )

@@ -16,7 +16,15 @@ import asyncio
 import json
 from typing import Any
 
-from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser, GenerateConfig, Model
+from inspect_ai.model import (
+    ChatMessage,
+    ChatMessageSystem,
+    ChatMessageUser,
+    GenerateConfig,
+    Model,
+    ResponseSchema,
+)
+from inspect_ai.util import JSONSchema
 from pydantic import BaseModel
 
 from harness.judges.calling import (
@@ -83,6 +91,19 @@ def _verdict_hint(scale: VerdictScale) -> str:
     ]
 
 
+def _verdict_schema(scale: VerdictScale) -> JSONSchema:
+    if scale == "one_to_ten":
+        return JSONSchema(type="integer")
+    options = ["yes", "partial", "no"] if scale == "yes_partial_no" else ["yes", "no"]
+    return JSONSchema(type="string", enum=options)
+
+
+def with_schema(config: GenerateConfig | None, schema: ResponseSchema | None) -> GenerateConfig:
+    """The judge config, plus a structured-output schema when the protocol has one."""
+    config = config or GenerateConfig()
+    return config if schema is None else config.merge(GenerateConfig(response_schema=schema))
+
+
 class RubricProtocol:
     """A way of asking a judge for per-criterion verdicts."""
 
@@ -101,7 +122,9 @@ class RubricProtocol:
         *,
         config: GenerateConfig | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        structured: bool = True,
     ) -> JudgeReply[RubricGrades]:
+        """Per-criterion verdicts for one response; ``structured`` asks for schema-constrained JSON."""
         raise NotImplementedError
 
 
@@ -130,6 +153,25 @@ class SingleCallRubric(RubricProtocol):
             f"# Candidate response\n<response>\n{response}\n</response>"
         )
         return [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
+
+    def response_schema(self, spec: RewardSpec) -> ResponseSchema:
+        entry = JSONSchema(
+            type="object",
+            properties={
+                "id": JSONSchema(type="string", enum=[c.id for c in spec.criteria]),
+                "verdict": _verdict_schema(spec.verdict_scale),
+                "reason": JSONSchema(type="string"),
+            },
+            required=["id", "verdict", "reason"],
+            additionalProperties=False,
+        )
+        schema = JSONSchema(
+            type="object",
+            properties={"criteria": JSONSchema(type="array", items=entry)},
+            required=["criteria"],
+            additionalProperties=False,
+        )
+        return ResponseSchema(name="rubric_verdicts", json_schema=schema, strict=True)
 
     def parse(self, text: str, spec: RewardSpec) -> RubricGrades:
         data = extract_json(text)
@@ -173,12 +215,13 @@ class SingleCallRubric(RubricProtocol):
         *,
         config: GenerateConfig | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        structured: bool = True,
     ) -> JudgeReply[RubricGrades]:
         return await ask_judge(
             model,
             self.messages(spec, response),
             lambda text: self.parse(text, spec),
-            config=config,
+            config=with_schema(config, self.response_schema(spec) if structured else None),
             max_attempts=max_attempts,
         )
 
@@ -205,6 +248,19 @@ class PerCriterionRubric(RubricProtocol):
         )
         return [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
 
+    def response_schema(self, spec: RewardSpec) -> ResponseSchema | None:
+        """Structured-output schema of one reply (None: the protocol asks for free text JSON)."""
+        schema = JSONSchema(
+            type="object",
+            properties={
+                "verdict": _verdict_schema(spec.verdict_scale),
+                "reason": JSONSchema(type="string"),
+            },
+            required=["verdict", "reason"],
+            additionalProperties=False,
+        )
+        return ResponseSchema(name="criterion_verdict", json_schema=schema, strict=True)
+
     def parse(self, text: str, spec: RewardSpec, criterion: Criterion) -> CriterionJudgment:
         data = extract_json(text)
         if not isinstance(data, dict):
@@ -224,7 +280,10 @@ class PerCriterionRubric(RubricProtocol):
         *,
         config: GenerateConfig | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        structured: bool = True,
     ) -> JudgeReply[RubricGrades]:
+        config = with_schema(config, self.response_schema(spec) if structured else None)
+
         async def one(c: Criterion) -> JudgeReply[CriterionJudgment]:
             return await ask_judge(
                 model,
