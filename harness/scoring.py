@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.cache import JudgmentCache, judgment_key
 from harness.checkers import CheckerRuntime, CheckerVerdict, CheckItem
-from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, TokenUsage
+from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, JudgeReply, TokenUsage
 from harness.judges.holistic import GlobalGrade, GlobalJudge
 from harness.judges.rubric import RubricGrades, RubricProtocol, SingleCallRubric
 from harness.reward import COMPONENTS, HybridConfig, combine, rubric_score
@@ -228,46 +228,54 @@ class RewardEngine:
             component, spec.version, response_hash(response), str(model), protocol_id, config
         )
 
+    async def _judge(
+        self,
+        component: str,
+        model: Model,
+        protocol: RubricProtocol | GlobalJudge,
+        spec: RewardSpec,
+        response: str,
+        result_type: type[RubricGrades] | type[GlobalGrade],
+    ) -> JudgeReply:
+        """A judgment from the cache, or from the judge (then cached if it succeeded)."""
+        key = self._key(component, spec, response, model, protocol.id)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return JudgeReply(result_type.model_validate(cached), TokenUsage(cached=True), 0, "")
+        reply = await protocol.grade(
+            model,
+            spec,
+            response,
+            config=self.judge_config,
+            max_attempts=self.max_attempts,
+            structured=self.structured_output,
+        )
+        if reply.ok and reply.value is not None:
+            self.cache.put(key, reply.value.model_dump())
+        return reply
+
     async def _rubric(self, spec: RewardSpec, response: str) -> RubricResult:
         if "rubric" not in self.components:
             return RubricResult(status="absent", reason="rubric component not requested")
         if not spec.criteria:
             return RubricResult(status="absent", reason="spec has no rubric criteria")
-        protocol = self.rubric_protocol
         if self.rubric_judge is None:
             return RubricResult(
                 status="unscored", reason="no rubric judge model bound (bind the grader role)"
             )
-        model = self.rubric_judge
-        key = self._key("rubric", spec, response, model, protocol.id)
-        cached = self.cache.get(key)
-        if cached is not None:
-            grades, usage, attempts = (
-                RubricGrades.model_validate(cached),
-                TokenUsage(cached=True),
-                0,
+        model, protocol = self.rubric_judge, self.rubric_protocol
+        reply = await self._judge("rubric", model, protocol, spec, response, RubricGrades)
+        common = {
+            "judge": str(model),
+            "protocol": protocol.id,
+            "usage": reply.usage,
+            "attempts": reply.attempts,
+        }
+        if not reply.ok or reply.value is None:
+            return RubricResult(
+                status="unscored", reason=reply.failure, raw_output=reply.raw, **common
             )
-        else:
-            reply = await protocol.grade(
-                model,
-                spec,
-                response,
-                config=self.judge_config,
-                max_attempts=self.max_attempts,
-                structured=self.structured_output,
-            )
-            if not reply.ok or reply.value is None:
-                return RubricResult(
-                    status="unscored",
-                    reason=reply.failure,
-                    judge=str(model),
-                    protocol=protocol.id,
-                    usage=reply.usage,
-                    attempts=reply.attempts,
-                    raw_output=reply.raw,
-                )
-            grades, usage, attempts = reply.value, reply.usage, reply.attempts
-            self.cache.put(key, grades.model_dump())
+        grades: RubricGrades = reply.value
         by_id = {j.id: j for j in grades.judgments}
         records = [
             CriterionRecord(
@@ -285,12 +293,9 @@ class RewardEngine:
             status="scored",
             value=clipped,
             unclipped=unclipped,
-            judge=str(model),
-            protocol=protocol.id,
-            usage=usage,
-            attempts=attempts,
             criteria=records,
             notes=grades.notes,
+            **common,
         )
 
     async def _global(self, spec: RewardSpec, response: str) -> GlobalResult:
@@ -301,40 +306,24 @@ class RewardEngine:
                 status="unscored", reason="no global judge model bound (bind the grader role)"
             )
         model, protocol = self.global_judge, self.global_protocol
-        key = self._key("global", spec, response, model, protocol.id)
-        cached = self.cache.get(key)
-        if cached is not None:
-            grade, usage, attempts = GlobalGrade.model_validate(cached), TokenUsage(cached=True), 0
-        else:
-            reply = await protocol.grade(
-                model,
-                spec,
-                response,
-                config=self.judge_config,
-                max_attempts=self.max_attempts,
-                structured=self.structured_output,
+        reply = await self._judge("global", model, protocol, spec, response, GlobalGrade)
+        common = {
+            "judge": str(model),
+            "protocol": protocol.id,
+            "usage": reply.usage,
+            "attempts": reply.attempts,
+        }
+        if not reply.ok or reply.value is None:
+            return GlobalResult(
+                status="unscored", reason=reply.failure, raw_output=reply.raw, **common
             )
-            if not reply.ok or reply.value is None:
-                return GlobalResult(
-                    status="unscored",
-                    reason=reply.failure,
-                    judge=str(model),
-                    protocol=protocol.id,
-                    usage=reply.usage,
-                    attempts=reply.attempts,
-                    raw_output=reply.raw,
-                )
-            grade, usage, attempts = reply.value, reply.usage, reply.attempts
-            self.cache.put(key, grade.model_dump())
+        grade: GlobalGrade = reply.value
         return GlobalResult(
             status="scored",
             value=min(1.0, max(0.0, grade.score / 10)),
             score=grade.score,
             rationale=grade.rationale,
-            judge=str(model),
-            protocol=protocol.id,
-            usage=usage,
-            attempts=attempts,
+            **common,
         )
 
     async def _code_batch(self, requests: Sequence[ScoreRequest]) -> list[CodeResult]:

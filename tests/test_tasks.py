@@ -279,3 +279,48 @@ def test_inspect_cli(tmp_path: Path, task: str) -> None:
     assert log.status == "success"
     result = RewardResult.from_metadata(log.samples[0].scores["hybrid_reward"].metadata)
     assert result.rubric.status == "unscored" and result.global_.status == "unscored"
+
+
+# -- the thin component scorers ----------------------------------------------------------
+
+
+def test_component_scorers_side_by_side(tmp_path: Path) -> None:
+    from fake_runtime import InProcessRuntime
+    from inspect_ai import Task
+    from inspect_ai.dataset import Sample
+    from inspect_ai.solver import generate
+
+    from harness.scorers import SPEC_KEY, code, global_score, hybrid_reward, rubric
+
+    spec = make_spec(
+        checkers=[
+            ("lower", "All lowercase.", "def check(r):\n    return r == r.lower()\n"),
+            ("mock", "Mentions mockllm.", "def check(r):\n    return 'mockllm' in r\n"),
+        ]
+    )
+    task = Task(
+        dataset=[
+            Sample(id="s1", input=spec.prompt, metadata={SPEC_KEY: spec.model_dump(mode="json")})
+        ],
+        solver=generate(),
+        scorer=[
+            rubric(),
+            global_score(),
+            code(checker_runtime=InProcessRuntime()),
+            hybrid_reward(checker_runtime=InProcessRuntime()),
+        ],
+    )
+    judge = standard_judge({"c1": "yes", "c2": "no", "c3": "no"}, 2)
+    log = run_eval(task, tmp_path, {"grader": judge.model()})
+    scores = log.samples[0].scores
+    rubric_value = 3 / 6
+    # the policy's reply is "Default output from mockllm/model": not lowercase, mentions mockllm
+    assert scores["rubric"].value == pytest.approx(rubric_value)
+    assert scores["global"].value == pytest.approx(0.2)
+    assert scores["code"].value == pytest.approx(0.5)
+    assert scores["hybrid_reward"].value["reward"] == pytest.approx((rubric_value + 0.2 + 0.5) / 3)
+    assert "| lower | All lowercase. | fail |" in scores["hybrid_reward"].explanation
+    assert "| mock | Mentions mockllm. | pass |" in scores["code"].explanation
+    m = metrics_of(log)
+    assert m["code/mean"] == pytest.approx(0.5)
+    assert m["global/mean"] == pytest.approx(0.2)

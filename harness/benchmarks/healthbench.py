@@ -18,11 +18,11 @@ import numpy as np
 from inspect_ai.model import ChatMessage, ChatMessageUser
 from inspect_ai.scorer import Metric, SampleScore, Value, metric
 
+from harness.benchmarks import scored_rubrics
 from harness.data import DataError, DataFile, read_jsonl, resolve
 from harness.judges.calling import JudgeReplyError
 from harness.judges.parsing import extract_json, one_line
 from harness.judges.rubric import CriterionJudgment, PerCriterionRubric
-from harness.scoring import RewardResult
 from harness.spec import Criterion, PromptMessage, Provenance, RewardSpec
 
 _BASE = "https://openaipublic.blob.core.windows.net/simple-evals/healthbench"
@@ -219,18 +219,13 @@ def healthbench_score(bootstrap_samples: int = 1000) -> Metric:
     """Official HealthBench score with its bootstrap std; unscored samples are left out and counted."""
 
     def compute(scores: list[SampleScore]) -> Value:
-        values: list[float] = []
-        unscored = 0
-        for s in scores:
-            result = RewardResult.from_metadata(s.score.metadata)
-            if result is None or result.rubric.status != "scored":
-                unscored += 1
-                continue
+        rubrics, unscored = scored_rubrics(scores)
+        values = []
+        for r in rubrics:
             value = sample_score(
-                [c.weight for c in result.rubric.criteria],
-                [c.verdict == "yes" for c in result.rubric.criteria],
+                [c.weight for c in r.criteria], [c.verdict == "yes" for c in r.criteria]
             )
-            if value is None:
+            if value is None:  # a rubric without positive points has no official score
                 unscored += 1
             else:
                 values.append(value)

@@ -17,11 +17,11 @@ from typing import Any
 from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser
 from inspect_ai.scorer import Metric, SampleScore, Value, metric
 
+from harness.benchmarks import scored_rubrics
 from harness.data import DataError, DataFile, read_jsonl, resolve
 from harness.judges.calling import JudgeReplyError
 from harness.judges.parsing import extract_json, normalise_verdict, one_line
 from harness.judges.rubric import CriterionJudgment, PerCriterionRubric
-from harness.scoring import RewardResult
 from harness.spec import Criterion, Provenance, RewardSpec
 
 SOURCE = DataFile(
@@ -185,14 +185,8 @@ def writingbench_score() -> Metric:
     """
 
     def compute(scores: list[SampleScore]) -> Value:
-        per_sample: list[float] = []
-        unscored = 0
-        for s in scores:
-            result = RewardResult.from_metadata(s.score.metadata)
-            if result is None or result.rubric.status != "scored":
-                unscored += 1
-                continue
-            per_sample.append(sample_score([int(c.verdict) for c in result.rubric.criteria]))
+        rubrics, unscored = scored_rubrics(scores)
+        per_sample = [sample_score([int(c.verdict) for c in r.criteria]) for r in rubrics]
         n = len(per_sample)
         mean = sum(per_sample) / n if n else float("nan")
         var = sum((x - mean) ** 2 for x in per_sample) / (n - 1) if n > 1 else float("nan")
