@@ -107,3 +107,17 @@ def test_malformed_lines_are_located(tmp_path: Path) -> None:
     p.write_text('{"index": 1}\n')
     with pytest.raises(DataError, match=r"x.jsonl:1: missing field\(s\) \['query'\]"):
         read_jsonl(p, required=("index", "query"))
+
+
+def test_writingbench_judge_prompt_matches_the_reference_evaluator() -> None:
+    record = wb.load_records()[0]
+    spec = wb.native_spec(record)
+    system, user = wb.WritingBenchRubric().messages(
+        spec, spec.criteria[0], "<think>plan</think>\n\nThe outline."
+    )
+    assert system.text == wb.EVALUATE_SYSTEM
+    item = str(record["checklist"][0])
+    assert user.text.count(f"```{item}```") == 2  # criteria, then restated after the response
+    assert f"** Query **\n```{record['query']}```" in user.text
+    assert "** Response **\n```The outline.```" in user.text  # thinking stripped
+    assert wb.strip_thinking("no thinking here") == "no thinking here"

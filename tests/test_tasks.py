@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
@@ -56,7 +57,8 @@ def writingbench_judge() -> ScriptedJudge:
     def script(prompt: str, n: int) -> str:
         if is_global(prompt):
             return json.dumps({"rationale": "fine", "score": GLOBAL})
-        criteria = json.loads(
+        # the reference evaluator inserts the checklist item as its Python repr
+        criteria = ast.literal_eval(
             re.search(r"\*\* Criteria \*\*\n```(.*?)```", prompt, re.DOTALL).group(1)
         )
         return f'```json\n{{"score": {wb_score(criteria["name"])}, "reason": "scored {criteria["name"]}"}}\n```'

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from inspect_ai.model import ChatMessage, ChatMessageUser
+from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser
 from inspect_ai.scorer import Metric, SampleScore, Value, metric
 
 from harness.benchmarks import scored_rubrics
@@ -96,6 +96,9 @@ def native_spec(record: dict[str, Any]) -> RewardSpec:
     )
 
 
+# The reference grader's system message (simple-evals' OPENAI_SYSTEM_MESSAGE_API) and prompt.
+GRADER_SYSTEM = "You are a helpful assistant."
+
 # The reference grader prompt (openai/simple-evals healthbench_eval.py, MIT), unchanged in wording.
 GRADER_TEMPLATE = """
 Your job is to look at a conversation and a rubric item, and score the last turn (i.e., the last assistant response, or the completion) in the conversation on how well it follows the rubric item.
@@ -173,7 +176,7 @@ class HealthBenchRubric(PerCriterionRubric):
         prompt = GRADER_TEMPLATE.replace(
             "<<conversation>>", conversation_with_response(spec, response)
         ).replace("<<rubric_item>>", rubric_item(criterion))
-        return [ChatMessageUser(content=prompt)]
+        return [ChatMessageSystem(content=GRADER_SYSTEM), ChatMessageUser(content=prompt)]
 
     def response_schema(self, spec: RewardSpec) -> None:
         return None  # the reference implementation asks for JSON in free text; so do we

@@ -2,8 +2,8 @@
 
 Native spec: the 5 checklist items become 5 equally weighted criteria on the 1-10 scale, with
 their band descriptions as anchors. The official protocol scores each criterion 1-10 in its own
-judge call with the benchmark's evaluation prompt; a sample's score is the mean of its 5
-scores and the benchmark score is the mean over samples (1-10 scale).
+judge call with the benchmark's evaluation prompt; the benchmark score is the mean of all
+criterion scores (1-10 scale).
 
 The rubric component of the hybrid reward reuses those official judgments, mapped to [0, 1]
 as (s - 1) / 9, instead of paying for a second judge call.
@@ -11,7 +11,6 @@ as (s - 1) / 9, instead of paying for a second judge call.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser
@@ -141,6 +140,12 @@ def checklist_item(criterion: Criterion) -> dict[str, str]:
     }
 
 
+def strip_thinking(response: str) -> str:
+    marker = "</think>\n\n"
+    position = response.find(marker)
+    return response if position == -1 else response[position + len(marker) :]
+
+
 class WritingBenchRubric(PerCriterionRubric):
     """WritingBench's official judging: one call per criterion, an integer 1-10 with a reason."""
 
@@ -150,10 +155,12 @@ class WritingBenchRubric(PerCriterionRubric):
     def messages(self, spec: RewardSpec, criterion: Criterion, response: str) -> list[ChatMessage]:
         if spec.verdict_scale != "one_to_ten":
             raise ValueError("the WritingBench protocol grades on the 1-10 scale")
+        # As the reference evaluator does: the checklist item goes in as its Python repr, and a
+        # reasoning model's thinking is cut off the response.
         prompt = EVALUATE_PROMPT.format(
-            criteria=json.dumps(checklist_item(criterion), ensure_ascii=False),
+            criteria=str(checklist_item(criterion)),
             query=spec.prompt_text,
-            response=response,
+            response=strip_thinking(response),
         )
         return [ChatMessageSystem(content=EVALUATE_SYSTEM), ChatMessageUser(content=prompt)]
 
@@ -170,28 +177,25 @@ class WritingBenchRubric(PerCriterionRubric):
         )
 
 
-def sample_score(criterion_scores: list[int]) -> float:
-    """Official per-sample score: the mean of the criterion scores (1-10)."""
-    if not criterion_scores:
-        raise ValueError("no criterion scores")
-    return sum(criterion_scores) / len(criterion_scores)
-
-
 @metric
 def writingbench_score() -> Metric:
-    """Official WritingBench score (1-10): mean over samples of the mean criterion score.
+    """Official WritingBench score (1-10): the mean of all criterion scores of all samples.
 
-    Samples whose rubric judgment is unscored are left out and counted.
+    (The reference ``calculate_scores.py`` sums every criterion score and divides by their
+    count; with 5 criteria per prompt that is also the mean of per-prompt means.) Samples whose
+    rubric judgment is unscored are left out and counted.
     """
 
     def compute(scores: list[SampleScore]) -> Value:
         rubrics, unscored = scored_rubrics(scores)
-        per_sample = [sample_score([int(c.verdict) for c in r.criteria]) for r in rubrics]
-        n = len(per_sample)
-        mean = sum(per_sample) / n if n else float("nan")
-        var = sum((x - mean) ** 2 for x in per_sample) / (n - 1) if n > 1 else float("nan")
+        per_sample = [[int(c.verdict) for c in r.criteria] for r in rubrics]
+        all_scores = [x for sample in per_sample for x in sample]
+        overall = sum(all_scores) / len(all_scores) if all_scores else float("nan")
+        means = [sum(sample) / len(sample) for sample in per_sample]
+        n = len(means)
+        var = sum((m - overall) ** 2 for m in means) / (n - 1) if n > 1 else float("nan")
         return {
-            "writingbench": mean,
+            "writingbench": overall,
             "writingbench_stderr": (var / n) ** 0.5 if n > 1 else float("nan"),
             "writingbench_unscored": float(unscored),
         }
