@@ -19,6 +19,7 @@ multiplies the reward by a factor when any checker did not pass.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -69,7 +70,7 @@ class HybridConfig(BaseModel):
     weights: dict[str, float] = Field(default_factory=lambda: dict.fromkeys(COMPONENTS, 1.0))
     schedule: GlobalSchedule | None = None
     gate: Gate | None = None
-    checker_errors: str = "unscored"
+    checker_errors: Literal["unscored", "fail"] = "unscored"
     """'unscored': any checker error leaves the code score unscored (with the reason);
     'fail': an erroring checker counts as failed (closes the door on a policy that learns to
     crash checkers to escape them)."""
@@ -83,13 +84,6 @@ class HybridConfig(BaseModel):
         if any(w < 0 for w in weights.values()):
             raise ValueError("component weights must be >= 0")
         return {k: float(weights.get(k, 0.0)) for k in COMPONENTS}
-
-    @field_validator("checker_errors")
-    @classmethod
-    def _valid_policy(cls, v: str) -> str:
-        if v not in ("unscored", "fail"):
-            raise ValueError("checker_errors must be 'unscored' or 'fail'")
-        return v
 
 
 class HybridOutcome(BaseModel):
