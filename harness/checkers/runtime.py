@@ -1,0 +1,301 @@
+"""Runner pools: send batches to long-lived runner processes, validate replies, survive failures.
+
+A pool keeps ``size`` connections to runners (``sandboxes/runner.py``), each a process on the
+host or a container. A batch is split across them; a connection that fails (dies, times out,
+answers garbage) is closed and replaced, and its part of the batch is retried — halved on each
+further failure, so one item that brings its runner down ends with an error of its own while
+the others still get verdicts. Nothing is dropped: every checker of every item gets a verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from importlib import resources
+from typing import Any, Protocol
+
+from harness.checkers import CheckerVerdict, CheckItem
+from harness.sandboxes import runner as wire
+
+STATUSES = ("pass", "fail", "error")
+
+
+class UntrustedCodeError(RuntimeError):
+    """Generated checker code was about to run outside a sandbox."""
+
+
+class RunnerError(RuntimeError):
+    """A runner connection failed; the connection is no longer usable."""
+
+
+def request_items(items: Sequence[CheckItem]) -> list[dict[str, Any]]:
+    return [
+        {
+            "response": item.response,
+            "checkers": [
+                {"id": c.id, "source": c.source, "kwargs": c.kwargs} for c in item.spec.checkers
+            ],
+        }
+        for item in items
+    ]
+
+
+def parse_verdicts(reply: Any, items: Sequence[CheckItem]) -> list[list[CheckerVerdict]]:
+    """Verdicts from a runner reply, checked against the request; RunnerError if they do not fit."""
+    if not isinstance(reply, dict) or reply.get("type") != "result":
+        error = reply.get("error") if isinstance(reply, dict) else None
+        raise RunnerError(f"runner answered {error or repr(reply)[:200]}")
+    results = reply.get("items")
+    if not isinstance(results, list) or len(results) != len(items):
+        raise RunnerError("runner reply does not have one result per item")
+    out = []
+    for item, verdicts in zip(items, results, strict=True):
+        expected = [c.id for c in item.spec.checkers]
+        if (
+            not isinstance(verdicts, list)
+            or [v.get("checker_id") for v in verdicts if isinstance(v, dict)] != expected
+        ):
+            raise RunnerError(f"runner reply does not match the checkers {expected}")
+        parsed = []
+        for v in verdicts:
+            if v.get("status") not in STATUSES:
+                raise RunnerError(f"runner reply has an unknown status {v.get('status')!r}")
+            parsed.append(CheckerVerdict.model_validate(v))
+        out.append(parsed)
+    return out
+
+
+def runtime_errors(items: Sequence[CheckItem], message: str) -> list[list[CheckerVerdict]]:
+    return [
+        [
+            CheckerVerdict(checker_id=c.id, status="error", error_kind="runtime", message=message)
+            for c in item.spec.checkers
+        ]
+        for item in items
+    ]
+
+
+class Connection(Protocol):
+    info: dict[str, Any]
+
+    def request(self, payload: dict[str, Any], timeout: float) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class _DeadConnection:
+    """Stands in for a runner that could not be started, so the pool keeps its size and retries later."""
+
+    def __init__(self, reason: str) -> None:
+        self.info = {}
+        self.reason = reason
+
+    def request(self, payload: dict[str, Any], timeout: float) -> Any:
+        raise RunnerError(self.reason)
+
+    def close(self) -> None:
+        pass
+
+
+class RunnerPool:
+    """The runtime logic shared by the local and Docker pools (subclasses make connections)."""
+
+    name = "runner"
+
+    def __init__(self, size: int, limits: dict[str, float] | None = None) -> None:
+        if size < 1:
+            raise ValueError("pool size must be >= 1")
+        unknown = set(limits or {}) - set(wire.DEFAULT_LIMITS)
+        if unknown:
+            raise ValueError(
+                f"unknown limits {sorted(unknown)}; known: {sorted(wire.DEFAULT_LIMITS)}"
+            )
+        self.size = size
+        self.limits = {**wire.DEFAULT_LIMITS, **(limits or {})}
+        self._idle: queue.Queue[Connection] = queue.Queue()
+        self._all: list[Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self.restarts = 0
+        for _ in range(size):
+            self._idle.put(self._open())
+        atexit.register(self.close)
+
+    # subclasses
+    def connect(self) -> Connection:
+        raise NotImplementedError
+
+    def admit(self, items: Sequence[CheckItem]) -> None:
+        """Raise if this runtime may not run these items' checkers."""
+
+    # pool mechanics
+    def _open(self) -> Connection:
+        connection = self.connect()
+        with self._lock:
+            self._all.append(connection)
+        return connection
+
+    def _discard(self, connection: Connection) -> None:
+        with self._lock:
+            if connection in self._all:
+                self._all.remove(connection)
+        try:
+            connection.close()
+        except Exception:
+            pass
+
+    def _timeout(self, n_items: int) -> float:
+        parallel = self.limits["parallel"] or os.cpu_count() or 1
+        return 30.0 + self.limits["item_timeout_s"] * (n_items / parallel + 1)
+
+    def _run(self, items: Sequence[CheckItem], retries_left: int = 1) -> list[list[CheckerVerdict]]:
+        if self._closed:
+            raise RunnerError(f"the {self.name} pool is closed")
+        connection = self._idle.get()
+        try:
+            payload = {
+                "type": "check",
+                "id": 0,
+                "items": request_items(items),
+                "limits": self.limits,
+            }
+            verdicts = parse_verdicts(connection.request(payload, self._timeout(len(items))), items)
+        except Exception as ex:
+            self._discard(connection)
+            self.restarts += 1
+            try:
+                self._idle.put(self._open())
+            except Exception as open_ex:  # cannot even start a runner: report, do not loop
+                self._idle.put(_DeadConnection(f"could not restart a runner: {open_ex}"))
+                return runtime_errors(
+                    items, f"runner failed ({ex}) and could not be restarted ({open_ex})"
+                )
+            if retries_left > 0:
+                return self._run(items, retries_left - 1)
+            if len(items) > 1:  # isolate the item that keeps bringing runners down
+                half = len(items) // 2
+                return self._run(items[:half], 1) + self._run(items[half:], 1)
+            return runtime_errors(items, f"runner failed twice on this item: {ex}")
+        self._idle.put(connection)
+        return verdicts
+
+    async def check(self, items: Sequence[CheckItem]) -> list[list[CheckerVerdict]]:
+        self.admit(items)
+        todo = [i for i, item in enumerate(items) if item.spec.checkers]
+        results: list[list[CheckerVerdict]] = [[] for _ in items]
+        if not todo:
+            return results
+        n = min(self.size, len(todo))
+        chunks = [todo[k::n] for k in range(n)]
+        answers = await asyncio.gather(
+            *(asyncio.to_thread(self._run, [items[i] for i in chunk]) for chunk in chunks)
+        )
+        for chunk, answer in zip(chunks, answers, strict=True):
+            for i, verdicts in zip(chunk, answer, strict=True):
+                results[i] = verdicts
+        return results
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            connections, self._all = list(self._all), []
+        for connection in connections:
+            try:
+                connection.close()
+            except Exception:
+                pass
+
+    def __enter__(self) -> RunnerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> RunnerPool:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+def runner_path() -> str:
+    return str(resources.files("harness.sandboxes").joinpath("runner.py"))
+
+
+class ProcessConnection:
+    """A runner as a child process of this one, talking frames over its stdin/stdout."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-S", runner_path(), "serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        self.info = self.request({"type": "ping"}, timeout=30)
+
+    def request(self, payload: dict[str, Any], timeout: float) -> Any:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        timer = threading.Timer(timeout, self.process.kill)
+        timer.start()
+        try:
+            wire.write_frame(self.process.stdin, payload)
+            reply = wire.read_frame(self.process.stdout)
+        except (OSError, EOFError, ValueError) as ex:
+            raise RunnerError(f"runner process failed: {type(ex).__name__}: {ex}") from None
+        finally:
+            timer.cancel()
+        if reply is None:
+            raise RunnerError(f"runner process ended (exit status {self.process.poll()})")
+        return reply
+
+    def close(self) -> None:
+        try:
+            self.process.kill()
+        finally:
+            self.process.wait()
+
+
+class LocalRuntime(RunnerPool):
+    """Runners as host processes: the same worker isolation, but no container around it.
+
+    For trusted checker code only. Generated checkers are refused unless
+    ``allow_untrusted=True`` (the user accepts running LLM-written code on this machine).
+    The runner gets a minimal environment, so API keys in this process never reach it.
+    """
+
+    name = "local"
+
+    def __init__(
+        self,
+        size: int = 1,
+        limits: dict[str, float] | None = None,
+        allow_untrusted: bool = False,
+        trusted: Callable[[CheckItem], bool] | None = None,
+    ) -> None:
+        self.allow_untrusted = allow_untrusted
+        self.trusted = trusted or (lambda item: False)
+        super().__init__(size, limits)
+
+    def connect(self) -> Connection:
+        env = {"PATH": os.defpath, "LANG": "C.UTF-8"}
+        return ProcessConnection(env)
+
+    def admit(self, items: Sequence[CheckItem]) -> None:
+        if self.allow_untrusted:
+            return
+        refused = sorted(
+            {item.spec.prompt_id for item in items if item.spec.checkers and not self.trusted(item)}
+        )
+        if refused:
+            raise UntrustedCodeError(
+                f"refusing to run generated checker code outside a sandbox (specs {refused[:5]}); "
+                "run checkers in Docker (bash sandboxes/setup_docker.sh && bash sandboxes/build_image.sh, "
+                "then checker_runtime='docker'), or pass allow_untrusted=True to accept running it on this machine"
+            )

@@ -1,0 +1,791 @@
+#!/usr/bin/env python3
+"""Checker runner: runs untrusted ``check(response) -> bool`` code in isolated workers.
+
+Standard library only: this file is copied into the sandbox image and also runs on the host
+(for trusted checkers). One request carries a batch of items; an item is one response with
+the checkers of its spec. Each item runs in its own worker process, forked from a *zygote*
+that was forked before any request was read, so a worker's memory holds its own item and
+nothing of any other. Before running checker code a worker
+
+- clears its environment, points stdin/stdout/stderr at /dev/null and closes every other
+  inherited descriptor except its verdict pipe;
+- sets limits: address space, CPU seconds, open files, file size, no core dumps, and no new
+  processes (RLIMIT_NPROC = 0; root ignores it, the sandbox user does not);
+- installs a seccomp filter (libseccomp via ctypes) that refuses process creation, exec,
+  signals to other processes, tracing, other processes' memory and sockets.
+
+The main process and the zygote are non-dumpable, so a worker running as the same user
+cannot read or write their memory through /proc. Each checker has a wall-clock timer; the
+item has a deadline after which its worker is killed. A worker that dies, hangs, floods its
+pipe or writes garbage is that item's error, reported per checker; other items never share
+its process.
+
+Protocol. ``serve``: frames on stdin/stdout, each an 8-byte big-endian length and a JSON
+object. ``once``: one JSON request on stdin; the reply goes to stdout or ``--out FILE``.
+
+Request: {"type": "check", "id": any, "limits": {...}, "items": [{"response": str,
+"checkers": [{"id": str, "source": str, "kwargs": {...}}]}]}; or {"type": "ping"}.
+Reply: {"type": "result", "id": any, "items": [[verdict, ...], ...]} with one verdict per
+checker: {"checker_id", "status": "pass" | "fail" | "error", "error_kind", "message",
+"duration_s"}; or {"type": "error", "id": any, "error": str}.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import gc
+import json
+import os
+import resource
+import select
+import selectors
+import shutil
+import signal
+import socket
+import struct
+import sys
+import tempfile
+import time
+from typing import Any, BinaryIO
+
+PROTOCOL_VERSION = 1
+HEADER = struct.Struct(">Q")
+MAX_REQUEST_BYTES = 512 * 1024 * 1024
+
+DEFAULT_LIMITS: dict[str, float] = {
+    "checker_timeout_s": 2.0,  # wall clock per checker
+    "item_timeout_s": 10.0,  # wall clock per item (all its checkers)
+    "memory_mb": 512,  # address space per worker
+    "open_files": 32,
+    "file_size_mb": 16,
+    "max_response_bytes": 16 * 1024 * 1024,  # an item's response, UTF-8
+    "max_reply_bytes": 1024 * 1024,  # what one worker may write back
+    "max_message_chars": 1000,  # per error message
+    "parallel": 0,  # concurrent workers; 0 = number of CPUs available
+}
+
+# Syscalls a worker may not make once checker code can run.
+DENIED_SYSCALLS = (
+    "fork", "vfork", "clone", "clone3", "execve", "execveat",
+    "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
+    "pidfd_open", "pidfd_send_signal", "pidfd_getfd",
+    "ptrace", "process_vm_readv", "process_vm_writev",
+    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
+    "mount", "umount2", "unshare", "setns", "chroot", "pivot_root",
+    "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
+    "io_uring_setup", "personality", "setsid", "setpgid",
+)  # fmt: skip
+
+STATUSES = ("pass", "fail", "error")
+
+
+# -- framing ----------------------------------------------------------------------------
+
+
+class FrameTooLarge(ValueError):
+    pass
+
+
+def encode(obj: Any) -> bytes:
+    # ensure_ascii keeps any str encodable (lone surrogates included)
+    return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def write_frame(stream: BinaryIO, obj: Any) -> None:
+    data = encode(obj)
+    stream.write(HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
+    chunks, got = [], 0
+    while got < n:
+        chunk = stream.read(min(n - got, 1 << 20))
+        if not chunk:
+            if got == 0:
+                return None
+            raise EOFError(f"stream ended inside a frame ({got} of {n} bytes)")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(stream: BinaryIO, max_bytes: int = MAX_REQUEST_BYTES) -> Any:
+    """The next framed JSON value, or None at a clean end of stream."""
+    header = _read_exact(stream, HEADER.size)
+    if header is None:
+        return None
+    (n,) = HEADER.unpack(header)
+    if n > max_bytes:
+        remaining = n
+        while remaining:  # skip the payload so the stream stays in sync
+            chunk = stream.read(min(remaining, 1 << 20))
+            if not chunk:
+                raise EOFError("stream ended inside an oversized frame")
+            remaining -= len(chunk)
+        raise FrameTooLarge(f"frame of {n} bytes exceeds the {max_bytes}-byte limit")
+    data = _read_exact(stream, n)
+    if data is None:
+        raise EOFError("stream ended after a frame header")
+    return json.loads(data)
+
+
+# -- process hardening ------------------------------------------------------------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_DUMPABLE = 4
+
+
+def set_non_dumpable() -> None:
+    """Keep same-user processes out of this process's memory (/proc/PID/mem, ptrace)."""
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def _load_seccomp() -> Any:
+    for name in (ctypes.util.find_library("seccomp"), "libseccomp.so.2"):
+        if name:
+            try:
+                return ctypes.CDLL(name, use_errno=True)
+            except OSError:
+                continue
+    return None
+
+
+_SECCOMP = _load_seccomp()
+
+
+def seccomp_available() -> bool:
+    return _SECCOMP is not None
+
+
+def seccomp_program(denied: tuple[str, ...] = DENIED_SYSCALLS) -> bytes:
+    """A BPF program refusing ``denied`` syscalls with EPERM, compiled once by libseccomp."""
+    lib = _SECCOMP
+    if lib is None:
+        raise OSError("libseccomp is not available")
+    allow, errno_action = 0x7FFF0000, 0x00050000
+    lib.seccomp_init.restype = ctypes.c_void_p
+    lib.seccomp_init.argtypes = [ctypes.c_uint32]
+    lib.seccomp_syscall_resolve_name.restype = ctypes.c_int
+    lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+    lib.seccomp_rule_add.restype = ctypes.c_int
+    lib.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
+    lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.seccomp_release.argtypes = [ctypes.c_void_p]
+    ctx = lib.seccomp_init(allow)
+    if not ctx:
+        raise OSError("seccomp_init failed")
+    try:
+        for name in denied:
+            nr = lib.seccomp_syscall_resolve_name(name.encode())
+            if nr < 0:  # not a syscall on this architecture
+                continue
+            code = (
+                errno.ENOSYS if name == "clone3" else errno.EPERM
+            )  # ENOSYS: libc falls back to clone
+            rc = lib.seccomp_rule_add(ctx, errno_action | code, nr, 0)
+            if rc < 0:
+                raise OSError(-rc, f"seccomp_rule_add({name}) failed")
+        read_fd, write_fd = os.pipe()
+        try:
+            rc = lib.seccomp_export_bpf(ctx, write_fd)
+            os.close(write_fd)
+            if rc < 0:
+                raise OSError(-rc, "seccomp_export_bpf failed")
+            program = b""
+            while chunk := os.read(read_fd, 1 << 16):
+                program += chunk
+        finally:
+            os.close(read_fd)
+        return program
+    finally:
+        lib.seccomp_release(ctx)
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+
+
+def load_seccomp(program: bytes) -> None:
+    """Install a compiled filter on this process (a few microseconds)."""
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+    if _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
+
+
+PROCESS_CREATION = ("fork", "vfork", "clone", "clone3")
+
+
+class Isolation:
+    """How workers are locked down; prepared once by the main process, inherited by fork.
+
+    The zygote installs ``zygote_filter`` (every denied syscall but process creation, which
+    it needs) so that every worker inherits it for free. Workers then lose process creation
+    through RLIMIT_NPROC = 0 or, when running as root (which that limit does not bind), a
+    second small filter.
+    """
+
+    def __init__(self, require_seccomp: bool) -> None:
+        if require_seccomp and not seccomp_available():
+            raise RuntimeError("seccomp is required but libseccomp is not available")
+        self.seccomp = seccomp_available()
+        denied = tuple(n for n in DENIED_SYSCALLS if n not in PROCESS_CREATION)
+        self.zygote_filter = seccomp_program(denied) if self.seccomp else None
+        self.worker_filter = (
+            seccomp_program(PROCESS_CREATION) if self.seccomp and os.getuid() == 0 else None
+        )
+        self.workdir_base = tempfile.mkdtemp(prefix="harness-checks-")
+
+
+# -- the worker: one item, its checkers, in a locked-down process -----------------------
+
+
+class CheckerTimeout(BaseException):
+    """Raised by the per-checker timer (BaseException: plain `except Exception` won't eat it)."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise CheckerTimeout()
+
+
+def _describe(ex: BaseException, limit: int) -> str:
+    try:
+        text = f"{type(ex).__name__}: {ex}"
+    except BaseException:  # a hostile __str__
+        text = "exception with an unprintable message"
+    return text[:limit]
+
+
+def _lock_down(
+    out_fd: int, limits: dict[str, float], worker_filter: bytes | None, workdir: str
+) -> None:
+    """What is per item: descriptors, a private working directory, resource limits."""
+    os.closerange(3, out_fd)  # close_range(2) where available: fast even with huge fd limits
+    os.closerange(out_fd + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    os.mkdir(
+        workdir, 0o700
+    )  # fails if it exists: never work in a directory planted by another item
+    os.chdir(workdir)
+    memory = int(limits["memory_mb"] * 1024 * 1024)
+    cpu = int(limits["item_timeout_s"]) + 1
+    fsize = int(limits["file_size_mb"] * 1024 * 1024)
+    for limit, soft, hard in (
+        (resource.RLIMIT_AS, memory, memory),
+        (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU at the soft limit, SIGKILL at the hard one
+        (resource.RLIMIT_NOFILE, int(limits["open_files"]), int(limits["open_files"])),
+        (resource.RLIMIT_FSIZE, fsize, fsize),
+        (resource.RLIMIT_CORE, 0, 0),
+        (resource.RLIMIT_NPROC, 0, 0),  # no new processes (ignored for root: see worker_filter)
+    ):
+        resource.setrlimit(limit, (soft, hard))
+    if worker_filter is not None:
+        load_seccomp(worker_filter)
+
+
+def _send(out_fd: int, obj: dict[str, Any]) -> None:
+    data = encode(obj) + b"\n"
+    view = memoryview(data)
+    while view:
+        written = os.write(out_fd, view)
+        view = view[written:]
+
+
+def worker_main(in_fd: int, out_fd: int, isolation: Isolation) -> None:
+    """Read one item (with its limits) from ``in_fd``, run its checkers, write one JSON line per checker."""
+    chunks = []
+    while chunk := os.read(in_fd, 1 << 20):
+        chunks.append(chunk)
+    os.close(in_fd)
+    if not chunks:  # the runner is shutting down
+        return
+    item = json.loads(b"".join(chunks))
+    del chunks
+    limits = item["limits"]
+    _lock_down(
+        out_fd,
+        limits,
+        isolation.worker_filter,
+        os.path.join(isolation.workdir_base, str(os.getpid())),
+    )
+    signal.signal(signal.SIGALRM, _on_alarm)
+    response: str = item["response"]
+    max_chars = int(limits["max_message_chars"])
+    for index, checker in enumerate(item["checkers"]):
+        start = time.perf_counter()
+        verdict: dict[str, Any] = {"i": index}
+        try:
+            signal.setitimer(signal.ITIMER_REAL, limits["checker_timeout_s"])
+            try:
+                namespace: dict[str, Any] = {"__name__": "checker"}
+                exec(compile(checker["source"], f"<checker {checker['id']}>", "exec"), namespace)
+                check = namespace.get("check")
+                if not callable(check):
+                    raise NameError("the checker defines no check() function")
+                result = check(response, **checker.get("kwargs", {}))
+                if type(result) is bool:
+                    verdict["status"] = "pass" if result else "fail"
+                else:
+                    verdict.update(status="error", error_kind="bad_return")
+                    verdict["message"] = f"check() returned {type(result).__name__}, not bool"
+            except (CheckerTimeout, RecursionError, MemoryError):
+                raise
+            except BaseException as ex:  # SystemExit and KeyboardInterrupt included
+                verdict.update(
+                    status="error", error_kind="exception", message=_describe(ex, max_chars)
+                )
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except CheckerTimeout:
+            verdict.update(status="error", error_kind="timeout")
+            verdict["message"] = f"check took longer than {limits['checker_timeout_s']:g} s"
+        except MemoryError:
+            verdict.update(status="error", error_kind="memory", message="memory limit exceeded")
+        except RecursionError as ex:
+            verdict.update(status="error", error_kind="exception", message=_describe(ex, max_chars))
+        verdict["duration_s"] = round(time.perf_counter() - start, 6)
+        _send(out_fd, verdict)
+
+
+# -- the zygote: forks clean workers on request ----------------------------------------
+
+
+def zygote_main(sock: socket.socket, isolation: Isolation, prefork: int) -> None:
+    """Keep ``prefork`` idle workers ready; hand one over per request; reap lazily.
+
+    A ready worker is blocked reading its item pipe, so taking one costs a message, not a
+    fork; the replacement is forked while the main process feeds the taken one.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Done once here, inherited by every worker: no standard streams, no environment
+    # (API keys never reach checker code), the syscall filter, and a frozen heap so that a
+    # fork copies few pages.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    os.environ.clear()
+    os.chdir(isolation.workdir_base)
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    if isolation.zygote_filter is not None:
+        load_seccomp(isolation.zygote_filter)
+    ready: list[tuple[int, int, int]] = []  # (pid, item pipe write end, verdict pipe read end)
+    statuses: dict[int, int] = {}
+    forgotten: set[int] = set()
+
+    def fork_worker() -> None:
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                # nothing of the zygote's channel or of other workers' pipes stays open here
+                os.closerange(3, min(in_r, out_w))
+                for fd in range(min(in_r, out_w) + 1, max(in_r, out_w)):
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+                os.closerange(max(in_r, out_w) + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+                worker_main(in_r, out_w, isolation)
+            finally:
+                os._exit(0)
+        os.close(in_r)
+        os.close(out_w)
+        ready.append((pid, in_w, out_r))
+
+    def reap() -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in forgotten:
+                forgotten.discard(pid)
+            else:
+                statuses[pid] = status
+
+    while True:
+        waiting, _, _ = select.select([sock], [], [], 0 if len(ready) < prefork else None)
+        if not waiting:
+            fork_worker()
+            continue
+        try:
+            message = sock.recv(1 << 10)
+        except OSError:
+            message = b""
+        if not message:
+            for _, in_w, out_r in ready:  # idle workers see an empty item and exit
+                os.close(in_w)
+                os.close(out_r)
+            os._exit(0)
+        command, _, payload = message.decode().partition(" ")
+        if command == "take":
+            if not ready:
+                fork_worker()
+            pid, in_w, out_r = ready.pop(0)
+            socket.send_fds(sock, [str(pid).encode()], [in_w, out_r])
+            os.close(in_w)
+            os.close(out_r)
+        elif command == "wait":
+            pid = int(payload)
+            if pid not in statuses:
+                try:
+                    statuses[pid] = os.waitpid(pid, 0)[1]
+                except ChildProcessError:
+                    statuses[pid] = 0
+            sock.send(str(statuses.pop(pid)).encode())
+        elif command == "forget":  # no reply: the main process needs no status for this one
+            pid = int(payload)
+            if statuses.pop(pid, None) is None:
+                forgotten.add(pid)
+        reap()
+
+
+class Zygote:
+    """Handle on the zygote process, from the main process (one message per call)."""
+
+    def __init__(self, isolation: Isolation, prefork: int) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            parent.close()
+            zygote_main(child, isolation, prefork)
+            os._exit(0)
+        child.close()
+        self.pid, self.sock = pid, parent
+
+    def _reply(self) -> int:
+        data = self.sock.recv(64)
+        if not data:
+            raise RuntimeError("the zygote process died")
+        return int(data)
+
+    def take(self) -> tuple[int, int, int]:
+        """(pid, item pipe, verdict pipe) of a fresh worker."""
+        self.sock.send(b"take")
+        message, fds, _, _ = socket.recv_fds(self.sock, 64, 2)
+        if not message or len(fds) != 2:
+            raise RuntimeError("the zygote process died")
+        return int(message), fds[0], fds[1]
+
+    def wait(self, pid: int) -> int:
+        self.sock.send(f"wait {pid}".encode())
+        return self._reply()
+
+    def forget(self, pid: int) -> None:
+        self.sock.send(f"forget {pid}".encode())
+
+
+# -- the main process: schedules items over workers ------------------------------------
+
+
+class Job:
+    def __init__(
+        self, index: int, item: dict[str, Any], pid: int, out_fd: int, deadline: float
+    ) -> None:
+        self.index, self.item, self.pid, self.out_fd, self.deadline = (
+            index,
+            item,
+            pid,
+            out_fd,
+            deadline,
+        )
+        self.buffer = b""
+        self.received = 0
+        self.verdicts: list[dict[str, Any]] = []
+        self.failure: tuple[str, str] | None = None  # (error_kind, message) for what is left
+
+
+def _error(checker_id: str, kind: str, message: str) -> dict[str, Any]:
+    return {
+        "checker_id": checker_id,
+        "status": "error",
+        "error_kind": kind,
+        "message": message,
+        "duration_s": None,
+    }
+
+
+def _validate_item(item: Any) -> str | None:
+    if not isinstance(item, dict) or not isinstance(item.get("response"), str):
+        return "item must be an object with a string 'response'"
+    checkers = item.get("checkers")
+    if not isinstance(checkers, list):
+        return "item must have a list of 'checkers'"
+    for c in checkers:
+        if (
+            not isinstance(c, dict)
+            or not isinstance(c.get("id"), str)
+            or not isinstance(c.get("source"), str)
+        ):
+            return "each checker needs a string 'id' and 'source'"
+        if not isinstance(c.get("kwargs", {}), dict):
+            return f"checker {c['id']}: kwargs must be an object"
+    return None
+
+
+class Runner:
+    def __init__(self, require_seccomp: bool = False) -> None:
+        self.isolation = Isolation(require_seccomp)
+        set_non_dumpable()
+        self.zygote = Zygote(self.isolation, prefork=_cpus() + 2)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "protocol": PROTOCOL_VERSION,
+            "seccomp": self.isolation.seccomp,
+            "uid": os.getuid(),
+            "cpus": _cpus(),
+        }
+
+    def close(self) -> None:
+        self.zygote.sock.close()
+        shutil.rmtree(self.isolation.workdir_base, ignore_errors=True)
+
+    def run(self, items: list[Any], limits: dict[str, float]) -> list[list[dict[str, Any]]]:
+        results: list[list[dict[str, Any]] | None] = [None] * len(items)
+        queue = []
+        for index, item in enumerate(items):
+            problem = _validate_item(item)
+            if problem is not None:
+                checkers = item.get("checkers") if isinstance(item, dict) else None
+                ids = (
+                    [c.get("id", "?") if isinstance(c, dict) else "?" for c in checkers]
+                    if isinstance(checkers, list)
+                    else []
+                )
+                results[index] = [_error(str(i), "bad_request", problem) for i in ids]
+            elif not item["checkers"]:
+                results[index] = []
+            elif (
+                len(item["response"].encode("utf-8", "surrogatepass"))
+                > limits["max_response_bytes"]
+            ):
+                message = f"response larger than {int(limits['max_response_bytes'])} bytes"
+                results[index] = [_error(c["id"], "input_limit", message) for c in item["checkers"]]
+            else:
+                queue.append(index)
+        parallel = int(limits["parallel"]) or _cpus()
+        selector = selectors.DefaultSelector()
+        active: dict[int, Job] = {}
+        queue.reverse()
+        while queue or active:
+            while queue and len(active) < parallel:
+                index = queue.pop()
+                job = self._start(index, items[index], limits)
+                if job.failure is not None:
+                    results[index] = self._finish(job, selector, registered=False)
+                    continue
+                active[job.out_fd] = job
+                selector.register(job.out_fd, selectors.EVENT_READ, job)
+            if not active:
+                continue
+            now = time.monotonic()
+            timeout = max(0.0, min(job.deadline for job in active.values()) - now)
+            for key, _ in selector.select(timeout):
+                job = key.data
+                data = os.read(job.out_fd, 1 << 16)
+                if not data:
+                    if job.received < len(job.item["checkers"]) and job.failure is None:
+                        job.failure = ("crash", "")  # refined from the exit status
+                    results[job.index] = self._finish(active.pop(job.out_fd), selector)
+                    continue
+                self._consume(job, data, limits)
+                if job.failure is not None or job.received == len(job.item["checkers"]):
+                    results[job.index] = self._finish(active.pop(job.out_fd), selector)
+            now = time.monotonic()
+            for fd, job in list(active.items()):
+                if now >= job.deadline:
+                    job.failure = (
+                        "timeout",
+                        f"item exceeded its {limits['item_timeout_s']:g} s deadline",
+                    )
+                    results[job.index] = self._finish(active.pop(fd), selector)
+        return [r if r is not None else [] for r in results]
+
+    def _start(self, index: int, item: dict[str, Any], limits: dict[str, float]) -> Job:
+        pid, in_w, out_r = self.zygote.take()
+        job = Job(index, item, pid, out_r, time.monotonic() + limits["item_timeout_s"])
+        try:
+            data = encode(
+                {"response": item["response"], "checkers": item["checkers"], "limits": limits}
+            )
+            view = memoryview(data)
+            while view:
+                view = view[os.write(in_w, view) :]
+        except BrokenPipeError:
+            job.failure = ("crash", "worker exited before reading its item")
+        finally:
+            os.close(in_w)
+        return job
+
+    def _consume(self, job: Job, data: bytes, limits: dict[str, float]) -> None:
+        job.buffer += data
+        if len(job.buffer) > limits["max_reply_bytes"]:
+            job.failure = (
+                "output_limit",
+                f"worker wrote more than {int(limits['max_reply_bytes'])} bytes",
+            )
+            return
+        checkers = job.item["checkers"]
+        while b"\n" in job.buffer and job.failure is None:
+            line, _, job.buffer = job.buffer.partition(b"\n")
+            try:
+                v = json.loads(line)
+                ok = (
+                    isinstance(v, dict)
+                    and v.get("i") == job.received
+                    and v.get("status") in STATUSES
+                    and isinstance(v.get("duration_s"), int | float)
+                )
+            except ValueError:
+                ok = False
+            if not ok or job.received >= len(checkers):
+                job.failure = ("garbage", f"unexpected output from the worker: {line[:200]!r}")
+                return
+            kind = v.get("error_kind") if v["status"] == "error" else None
+            message = v.get("message") if v["status"] == "error" else None
+            job.verdicts.append(
+                {
+                    "checker_id": checkers[job.received]["id"],
+                    "status": v["status"],
+                    "error_kind": str(kind) if kind is not None else None,
+                    "message": str(message)[: int(limits["max_message_chars"])]
+                    if message is not None
+                    else None,
+                    "duration_s": float(v["duration_s"]),
+                }
+            )
+            job.received += 1
+
+    def _finish(
+        self, job: Job, selector: selectors.BaseSelector, registered: bool = True
+    ) -> list[dict[str, Any]]:
+        if registered:
+            selector.unregister(job.out_fd)
+        os.close(job.out_fd)
+        try:
+            os.kill(job.pid, signal.SIGKILL)  # done or not, it runs no further
+        except ProcessLookupError:
+            pass
+        shutil.rmtree(os.path.join(self.isolation.workdir_base, str(job.pid)), ignore_errors=True)
+        if job.failure is None:
+            self.zygote.forget(job.pid)
+        else:
+            status = self.zygote.wait(job.pid)
+            if job.failure[0] == "crash":
+                job.failure = _classify_exit(status)
+        checkers = job.item["checkers"]
+        if job.received < len(checkers):
+            kind, message = job.failure or ("crash", "worker stopped early")
+            job.verdicts += [_error(c["id"], kind, message) for c in checkers[job.received :]]
+        return job.verdicts
+
+
+def _classify_exit(status: int) -> tuple[str, str]:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGXCPU:
+            return "timeout", "CPU time limit exceeded"
+        if sig == signal.SIGKILL:
+            return "memory", "worker was killed (likely out of memory)"
+        if sig == signal.SIGXFSZ:
+            return "output_limit", "file size limit exceeded"
+        return "crash", f"worker died from signal {signal.Signals(sig).name}"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    return "crash", f"worker exited (status {code}) before reporting every checker"
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def handle(runner: Runner, request: Any) -> dict[str, Any]:
+    if not isinstance(request, dict):
+        return {"type": "error", "id": None, "error": "request must be a JSON object"}
+    rid = request.get("id")
+    if request.get("type") == "ping":
+        return {"type": "pong", "id": rid, **runner.info()}
+    if request.get("type") != "check":
+        return {
+            "type": "error",
+            "id": rid,
+            "error": f"unknown request type {request.get('type')!r}",
+        }
+    items = request.get("items")
+    if not isinstance(items, list):
+        return {"type": "error", "id": rid, "error": "'items' must be a list"}
+    limits = dict(DEFAULT_LIMITS)
+    extra = request.get("limits") or {}
+    if not isinstance(extra, dict) or any(
+        k not in limits or not isinstance(v, int | float) for k, v in extra.items()
+    ):
+        return {"type": "error", "id": rid, "error": f"bad limits {extra!r}"}
+    limits.update(extra)
+    return {"type": "result", "id": rid, "items": runner.run(items, limits)}
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO, require_seccomp: bool) -> None:
+    runner = Runner(require_seccomp)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    while True:
+        try:
+            request = read_frame(stdin)
+        except FrameTooLarge as ex:
+            write_frame(stdout, {"type": "error", "id": None, "error": str(ex)})
+            continue
+        except (EOFError, ValueError) as ex:
+            write_frame(stdout, {"type": "error", "id": None, "error": f"unreadable request: {ex}"})
+            return  # the stream is out of sync
+        if request is None:
+            runner.close()
+            return
+        write_frame(stdout, handle(runner, request))
+
+
+def main(argv: list[str]) -> int:
+    mode = argv[0] if argv else "serve"
+    require_seccomp = "--require-seccomp" in argv
+    if mode == "serve":
+        serve(sys.stdin.buffer, sys.stdout.buffer, require_seccomp)
+        return 0
+    if mode == "once":
+        out = argv[argv.index("--out") + 1] if "--out" in argv else None
+        try:
+            request = json.loads(sys.stdin.buffer.read())
+            runner = Runner(require_seccomp)
+            try:
+                reply = handle(runner, request)
+            finally:
+                runner.close()
+        except Exception as ex:
+            reply = {"type": "error", "id": None, "error": f"{type(ex).__name__}: {ex}"}
+        data = encode(reply)
+        if out:
+            with open(out, "wb") as f:
+                f.write(data)
+            print(json.dumps({"type": reply["type"], "bytes": len(data)}))
+        else:
+            sys.stdout.buffer.write(data)
+        return 0
+    print("usage: runner.py serve|once [--out FILE] [--require-seccomp]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
