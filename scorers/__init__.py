@@ -8,8 +8,9 @@ components are reported unscored with the reason.
 
 from __future__ import annotations
 
+import asyncio
 import math
-from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from inspect_ai.model import (
     ChatMessage,
@@ -37,7 +38,7 @@ from inspect_ai.scorer import (
 from inspect_ai.solver import TaskState
 
 from harness.cache import JudgmentCache
-from harness.checkers import CheckerRuntime
+from harness.checkers import CheckerRuntime, resolve_runtime
 from harness.judges.holistic import GlobalJudge
 from harness.protocols import rubric_protocol_named
 from harness.report import render_markdown
@@ -77,47 +78,57 @@ def _role_model(role: str, require: bool) -> Model | None:
     return None
 
 
-def _hybrid_config(
-    weights: dict[str, float] | None,
-    global_decay_steps: int | None,
-    gate_factor: float | None,
-    checker_errors: str,
-) -> HybridConfig:
-    return HybridConfig(
-        weights=weights or dict.fromkeys(COMPONENTS, 1.0),
-        schedule=GlobalSchedule(steps=global_decay_steps) if global_decay_steps else None,
-        gate=Gate(factor=gate_factor) if gate_factor is not None else None,
-        checker_errors=checker_errors,
-    )
+@dataclass(frozen=True)
+class _Settings:
+    """Everything a reward scorer needs besides the sample."""
+
+    components: tuple[str, ...]
+    rubric_mode: str = "single"
+    hybrid: HybridConfig = field(default_factory=HybridConfig)
+    cache: JudgmentCache = field(default_factory=JudgmentCache)
+    checker_runtime: str | CheckerRuntime = "auto"
+    require_grader: bool = True
+    judge_config: GenerateConfig = field(default_factory=lambda: GenerateConfig(temperature=0.0))
+    max_attempts: int = 3
+    structured_output: bool = True
 
 
-def _make_engine(
-    components: Sequence[str],
-    rubric_mode: str,
-    hybrid: HybridConfig,
-    cache: JudgmentCache,
-    checker_runtime: CheckerRuntime | None,
-    require_grader: bool,
-    judge_config: GenerateConfig,
-    max_attempts: int,
-    structured_output: bool = True,
-) -> RewardEngine:
-    return RewardEngine(
-        rubric_judge=_role_model("rubric_grader", require_grader)
+async def _score_state(
+    state: TaskState, settings: _Settings, step: int | None = None
+) -> RewardResult:
+    spec = spec_of(state)
+    runtime = settings.checker_runtime
+    if isinstance(runtime, str):
+        # containers start on first use: keep that off the event loop; specs without checkers need none
+        needed = spec.checkers and "code" in settings.components
+        runtime = await asyncio.to_thread(resolve_runtime, runtime) if needed else None
+    components = settings.components
+    engine = RewardEngine(
+        rubric_judge=_role_model("rubric_grader", settings.require_grader)
         if "rubric" in components
         else None,
-        global_judge=_role_model("global_grader", require_grader)
+        global_judge=_role_model("global_grader", settings.require_grader)
         if "global" in components
         else None,
-        checker_runtime=checker_runtime,
-        rubric_protocol=rubric_protocol_named(rubric_mode),
+        checker_runtime=runtime,
+        rubric_protocol=rubric_protocol_named(settings.rubric_mode),
         global_protocol=GlobalJudge(),
-        hybrid=hybrid,
-        cache=cache,
-        judge_config=judge_config,
-        max_attempts=max_attempts,
+        hybrid=settings.hybrid,
+        cache=settings.cache,
+        judge_config=settings.judge_config,
+        max_attempts=settings.max_attempts,
         components=components,
-        structured_output=structured_output,
+        structured_output=settings.structured_output,
+    )
+    return await engine.score(spec, None, state.output.completion, step=step)
+
+
+def _score(result: RewardResult, value: Value, state: TaskState) -> Score:
+    return Score(
+        value=value,
+        answer=state.output.completion,
+        explanation=render_markdown(result),
+        metadata=result.to_metadata(),
     )
 
 
@@ -147,10 +158,6 @@ def reward_metrics(group_by: str | None = None) -> list[Metric | dict[str, list[
     return [{key: list(per_key) for key in VALUE_KEYS}, unscored_counts()]
 
 
-def _judge_config(judge_temperature: float, judge_max_tokens: int | None) -> GenerateConfig:
-    return GenerateConfig(temperature=judge_temperature, max_tokens=judge_max_tokens)
-
-
 @scorer(metrics=reward_metrics())
 def hybrid_reward(
     rubric_mode: str = "single",
@@ -159,7 +166,7 @@ def hybrid_reward(
     step: int | None = None,
     gate_factor: float | None = None,
     checker_errors: str = "unscored",
-    checker_runtime: CheckerRuntime | None = None,
+    checker_runtime: str | CheckerRuntime = "auto",
     require_grader: bool = True,
     judge_temperature: float = 0.0,
     judge_max_tokens: int | None = None,
@@ -171,67 +178,40 @@ def hybrid_reward(
 
     Score.value has the fixed keys reward/rubric/global/code (NaN when unscored or absent);
     Score.explanation is the markdown report; Score.metadata["reward_result"] the full record.
+    ``checker_runtime``: auto | docker | sandbox | local | local-unsafe (see
+    ``harness.checkers.resolve_runtime``), or a runtime object.
     """
-    hybrid = _hybrid_config(weights, global_decay_steps, gate_factor, checker_errors)
-    cache = JudgmentCache(cache_path)
-    config = _judge_config(judge_temperature, judge_max_tokens)
+    settings = _Settings(
+        components=COMPONENTS,
+        rubric_mode=rubric_mode,
+        hybrid=HybridConfig(
+            weights=weights or dict.fromkeys(COMPONENTS, 1.0),
+            schedule=GlobalSchedule(steps=global_decay_steps) if global_decay_steps else None,
+            gate=Gate(factor=gate_factor) if gate_factor is not None else None,
+            checker_errors=checker_errors,
+        ),
+        cache=JudgmentCache(cache_path),
+        checker_runtime=checker_runtime,
+        require_grader=require_grader,
+        judge_config=GenerateConfig(temperature=judge_temperature, max_tokens=judge_max_tokens),
+        max_attempts=max_attempts,
+        structured_output=structured_output,
+    )
 
     async def score(state: TaskState, target: Target) -> Score:
-        engine = _make_engine(
-            COMPONENTS,
-            rubric_mode,
-            hybrid,
-            cache,
-            checker_runtime,
-            require_grader,
-            config,
-            max_attempts,
-            structured_output,
-        )
-        result = await engine.score(spec_of(state), None, state.output.completion, step=step)
-        return Score(
-            value=result.values(),
-            answer=state.output.completion,
-            explanation=render_markdown(result),
-            metadata=result.to_metadata(),
-        )
+        result = await _score_state(state, settings, step)
+        return _score(result, result.values(), state)
 
     return score
 
 
-def _component_scorer(
-    component: str,
-    rubric_mode: str,
-    checker_runtime: CheckerRuntime | None,
-    require_grader: bool,
-    judge_temperature: float,
-    judge_max_tokens: int | None,
-    max_attempts: int,
-    checker_errors: str = "unscored",
-) -> Scorer:
-    hybrid = _hybrid_config(None, None, None, checker_errors)
-    cache = JudgmentCache()
-    config = _judge_config(judge_temperature, judge_max_tokens)
+def _component_scorer(settings: _Settings) -> Scorer:
+    [component] = settings.components
 
     async def score(state: TaskState, target: Target) -> Score:
-        engine = _make_engine(
-            (component,),
-            rubric_mode,
-            hybrid,
-            cache,
-            checker_runtime,
-            require_grader,
-            config,
-            max_attempts,
-        )
-        result = await engine.score(spec_of(state), None, state.output.completion)
+        result = await _score_state(state, settings)
         value = result.component(component).value
-        return Score(
-            value=math.nan if value is None else value,
-            answer=state.output.completion,
-            explanation=render_markdown(result),
-            metadata=result.to_metadata(),
-        )
+        return _score(result, math.nan if value is None else value, state)
 
     return score
 
@@ -245,14 +225,15 @@ def rubric(
     max_attempts: int = 3,
 ) -> Scorer:
     """Rubric score only: Σ w·v / Σ w over the spec's criteria (NaN when unscored or absent)."""
+    config = GenerateConfig(temperature=judge_temperature, max_tokens=judge_max_tokens)
     return _component_scorer(
-        "rubric",
-        rubric_mode,
-        None,
-        require_grader,
-        judge_temperature,
-        judge_max_tokens,
-        max_attempts,
+        _Settings(
+            ("rubric",),
+            rubric_mode,
+            require_grader=require_grader,
+            judge_config=config,
+            max_attempts=max_attempts,
+        )
     )
 
 
@@ -264,12 +245,24 @@ def global_score(
     max_attempts: int = 3,
 ) -> Scorer:
     """Global score only: clip(g / 10, 0, 1) from an independent holistic judgment."""
+    config = GenerateConfig(temperature=judge_temperature, max_tokens=judge_max_tokens)
     return _component_scorer(
-        "global", "single", None, require_grader, judge_temperature, judge_max_tokens, max_attempts
+        _Settings(
+            ("global",),
+            require_grader=require_grader,
+            judge_config=config,
+            max_attempts=max_attempts,
+        )
     )
 
 
 @scorer(metrics=[mean(), stderr()])
-def code(checker_runtime: CheckerRuntime | None = None, checker_errors: str = "unscored") -> Scorer:
-    """Code score only: the fraction of the spec's checkers that pass (NaN when unscored or absent)."""
-    return _component_scorer("code", "single", checker_runtime, False, 0.0, None, 1, checker_errors)
+def code(
+    checker_runtime: str | CheckerRuntime = "auto", checker_errors: str = "unscored"
+) -> Scorer:
+    """Code score only: the fraction of the spec's checkers that pass (NaN when unscored or absent).
+
+    ``checker_runtime``: auto | docker | sandbox | local | local-unsafe, or a runtime object.
+    """
+    hybrid = HybridConfig(checker_errors=checker_errors)
+    return _component_scorer(_Settings(("code",), hybrid=hybrid, checker_runtime=checker_runtime))

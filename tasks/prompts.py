@@ -8,6 +8,7 @@ from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import generate
 
+from harness.checkers.inspect_sandbox import sandbox_spec
 from harness.data import DataError, read_jsonl
 from harness.scorers import SPEC_KEY, chat_messages, hybrid_reward, reward_metrics
 from harness.spec import PromptMessage, prompt_hash
@@ -22,6 +23,7 @@ def prompts(
     require_grader: bool = True,
     weights: dict[str, float] | None = None,
     gate_factor: float | None = None,
+    checker_runtime: str = "auto",
     judge_max_tokens: int | None = None,
     cache_path: str | None = None,
     structured_output: bool = True,
@@ -36,6 +38,9 @@ def prompts(
         require_grader: Fail when no grader role is bound (else judged parts are unscored).
         weights: Hybrid component weights, e.g. {"rubric": 1, "global": 1, "code": 1}.
         gate_factor: Multiply the reward by this when any checker does not pass.
+        checker_runtime: Where checkers run: "auto" (Docker warm pool when an engine
+            answers), "docker", "sandbox" (a per-sample Inspect sandbox), "local" (host,
+            trusted code only) or "local-unsafe".
         judge_max_tokens: Max tokens of each judge reply.
         cache_path: SQLite file for the judgment cache (re-scoring reuses judgments).
         structured_output: Ask judges for schema-constrained JSON (turn off for servers
@@ -78,10 +83,12 @@ def prompts(
             rubric_mode=rubric_mode,
             weights=weights,
             gate_factor=gate_factor,
+            checker_runtime=checker_runtime,
             require_grader=require_grader,
             judge_max_tokens=judge_max_tokens,
             cache_path=cache_path,
             structured_output=structured_output,
         ),
         metrics=reward_metrics(group_by="task_label"),
+        sandbox=sandbox_spec() if checker_runtime == "sandbox" else None,
     )

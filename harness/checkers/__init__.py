@@ -1,8 +1,10 @@
-"""The checker runtime interface.
+"""Checker runtimes: the interface the scoring core depends on, and how to get one.
 
-Checker code is untrusted: it is executed only by a runtime that isolates it (the Docker
-sandbox runtime). The scoring core depends only on this protocol. A runtime receives a batch
-of (spec, response) items and returns, per item, one verdict per checker in spec order.
+Checker code is untrusted: it is executed only by a runtime that isolates it. A runtime
+receives a batch of (spec, response) items and returns, per item, one verdict per checker in
+spec order. Implementations: the Docker warm pool (``docker_pool``), the Inspect sandbox path
+(``inspect_sandbox``) and host runners for trusted code (``runtime.LocalRuntime``), all
+speaking to the same runner (``sandboxes/runner.py``).
 """
 
 from __future__ import annotations
@@ -38,3 +40,70 @@ class CheckerRuntime(Protocol):
     async def check(self, items: Sequence[CheckItem]) -> list[list[CheckerVerdict]]:
         """One list of verdicts per item, one verdict per checker of that item's spec."""
         ...
+
+
+RUNTIME_KINDS = ("auto", "docker", "sandbox", "local", "local-unsafe")
+
+
+class UnavailableRuntime:
+    """A runtime that could not be had: every check fails with the reason (so code is unscored)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    async def check(self, items: Sequence[CheckItem]) -> list[list[CheckerVerdict]]:
+        raise RuntimeError(self.reason)
+
+
+_shared_pools: dict[str, CheckerRuntime] = {}
+
+
+def _in_inspect_sandbox() -> bool:
+    from inspect_ai.util import sandbox
+
+    try:
+        sandbox()
+    except Exception:
+        return False
+    return True
+
+
+def _shared_pool(kind: str) -> CheckerRuntime:
+    """One pool per kind per process: containers are warm across samples and tasks."""
+    if kind not in _shared_pools:
+        if kind == "docker":
+            from harness.checkers.docker_pool import DockerPool
+
+            _shared_pools[kind] = DockerPool()
+        else:
+            from harness.checkers.runtime import LocalRuntime
+
+            _shared_pools[kind] = LocalRuntime(allow_untrusted=kind == "local-unsafe")
+    return _shared_pools[kind]
+
+
+def resolve_runtime(kind: str) -> CheckerRuntime:
+    """The checker runtime for a kind name.
+
+    - ``docker``: the shared warm pool of hardened containers;
+    - ``sandbox``: the current sample's Inspect sandbox (the task declares ``sandbox_spec()``);
+    - ``local``: runners on the host, for trusted checker code only (generated code is refused);
+    - ``local-unsafe``: runners on the host for any code (the user accepts the risk);
+    - ``auto``: ``sandbox`` inside a sample that has one, else ``docker`` when an engine
+      answers, else ``local`` (which refuses generated code and says how to get Docker).
+    Blocking on first use of a pool (containers start): call it from a thread in async code.
+    """
+    if kind not in RUNTIME_KINDS:
+        raise ValueError(f"unknown checker runtime {kind!r}; expected one of {RUNTIME_KINDS}")
+    if kind == "auto":
+        from harness.checkers.docker_pool import docker_available
+
+        kind = "sandbox" if _in_inspect_sandbox() else "docker" if docker_available() else "local"
+    if kind == "sandbox":
+        from harness.checkers.inspect_sandbox import SandboxRuntime
+
+        return SandboxRuntime()
+    try:
+        return _shared_pool(kind)
+    except Exception as ex:
+        return UnavailableRuntime(f"{kind} checker runtime unavailable: {ex}")
