@@ -210,7 +210,7 @@ ATTACKS = [
     (
         "recursion",
         "import sys\ndef check(r):\n    sys.setrecursionlimit(10**6)\n    def f(n):\n        return f(n + 1)\n    return f(0)\n",
-        {("error", "crash"), ("error", "exception"), ("error", "memory")},
+        {("error", "crash"), ("error", "exception"), ("error", "memory"), ("error", "timeout")},
     ),
     (
         "fill_tmp",
