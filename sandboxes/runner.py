@@ -33,7 +33,6 @@ checker: {"checker_id", "status": "pass" | "fail" | "error", "error_kind", "mess
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import gc
 import json
@@ -46,7 +45,6 @@ import signal
 import socket
 import struct
 import sys
-import tempfile
 import time
 from typing import Any, BinaryIO
 
@@ -144,12 +142,13 @@ def set_non_dumpable() -> None:
 
 
 def _load_seccomp() -> Any:
-    for name in (ctypes.util.find_library("seccomp"), "libseccomp.so.2"):
-        if name:
-            try:
-                return ctypes.CDLL(name, use_errno=True)
-            except OSError:
-                continue
+    # by soname, not ctypes.util.find_library: that imports tempfile and random (see
+    # _private_directory)
+    for name in ("libseccomp.so.2", "libseccomp.so"):
+        try:
+            return ctypes.CDLL(name, use_errno=True)
+        except OSError:
+            continue
     return None
 
 
@@ -224,6 +223,19 @@ def load_seccomp(program: bytes) -> None:
 PROCESS_CREATION = ("fork", "vfork", "clone", "clone3")
 
 
+def _private_directory(parent: str, prefix: str) -> str:
+    # Not tempfile.mkdtemp: importing tempfile imports random, whose after-fork reseed would
+    # then run in every worker.
+    for attempt in range(1000):
+        path = os.path.join(parent, f"{prefix}-{os.getpid()}-{attempt}")
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot create a private directory under {parent}")
+
+
 class Isolation:
     """How workers are locked down; prepared once by the main process, inherited by fork.
 
@@ -242,7 +254,7 @@ class Isolation:
         self.worker_filter = (
             seccomp_program(PROCESS_CREATION) if self.seccomp and os.getuid() == 0 else None
         )
-        self.workdir_base = tempfile.mkdtemp(prefix="harness-checks-")
+        self.workdir_base = _private_directory(os.environ.get("TMPDIR", "/tmp"), "harness-checks")
 
 
 # -- the worker: one item, its checkers, in a locked-down process -----------------------
@@ -357,6 +369,45 @@ def worker_main(in_fd: int, out_fd: int, isolation: Isolation) -> None:
 # -- the zygote: forks clean workers on request ----------------------------------------
 
 
+# Modules checkers commonly import, loaded once in the zygote instead of in every worker.
+PRELOADED_MODULES = (
+    "re",
+    "json",
+    "math",
+    "string",
+    "collections",
+    "itertools",
+    "unicodedata",
+    "datetime",
+)
+
+
+def _warm_up() -> None:
+    """Do once in the zygote what every worker does, so forked workers find it initialised.
+
+    In a fresh process the first compile() alone costs about 2 ms of page faults; after a
+    warm-up in the parent it costs a fifth of that.
+    """
+    for name in PRELOADED_MODULES:
+        __import__(name)
+    source = "import re\ndef check(response):\n    return bool(re.search('w', response)) and response == response.lower()\n"
+    item = json.loads(
+        encode(
+            {
+                "response": "warm up",
+                "checkers": [{"id": "w", "source": source}],
+                "limits": DEFAULT_LIMITS,
+            }
+        )
+    )
+    namespace: dict[str, Any] = {"__name__": "checker"}
+    exec(compile(item["checkers"][0]["source"], "<warm-up>", "exec"), namespace)
+    namespace["check"](item["response"])
+    encode({"i": 0, "status": "pass", "duration_s": 0.0})
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def zygote_main(sock: socket.socket, isolation: Isolation, prefork: int) -> None:
     """Keep ``prefork`` idle workers ready; hand one over per request; reap lazily.
 
@@ -373,6 +424,7 @@ def zygote_main(sock: socket.socket, isolation: Isolation, prefork: int) -> None
     os.close(devnull)
     os.environ.clear()
     os.chdir(isolation.workdir_base)
+    _warm_up()
     gc.collect()
     gc.freeze()
     gc.disable()
