@@ -5,14 +5,19 @@ Standard library only: this file is copied into the sandbox image and also runs 
 (for trusted checkers). One request carries a batch of items; an item is one response with
 the checkers of its spec. Each item runs in its own worker process, forked from a *zygote*
 that was forked before any request was read, so a worker's memory holds its own item and
-nothing of any other. Before running checker code a worker
+nothing of any other. Workers are kept ready (forked ahead, idle on their item pipe). Once, in
+the zygote, so that every worker inherits it:
 
-- clears its environment, points stdin/stdout/stderr at /dev/null and closes every other
-  inherited descriptor except its verdict pipe;
-- sets limits: address space, CPU seconds, open files, file size, no core dumps, and no new
-  processes (RLIMIT_NPROC = 0; root ignores it, the sandbox user does not);
-- installs a seccomp filter (libseccomp via ctypes) that refuses process creation, exec,
-  signals to other processes, tracing, other processes' memory and sockets.
+- stdin/stdout/stderr point at /dev/null and the environment is emptied (API keys never
+  reach checker code);
+- a seccomp filter (libseccomp via ctypes) refuses exec, signals to other processes, tracing,
+  other processes' memory and sockets;
+- common modules are preloaded and the compiler warmed up, so a fork copies little.
+
+Then per item, before checker code runs, the worker closes every descriptor but its verdict
+pipe, moves into a fresh private directory and sets limits: address space, CPU seconds, open
+files, file size, no core dumps and no new processes (RLIMIT_NPROC = 0; as root, which that
+limit does not bind, a second filter refuses fork and clone instead).
 
 The main process and the zygote are non-dumpable, so a worker running as the same user
 cannot read or write their memory through /proc. Each checker has a wall-clock timer; the
