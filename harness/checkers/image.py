@@ -142,7 +142,16 @@ def build(log=print) -> str:
                 f"docker build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
             )
     log(f"built {tag}")
+    _remove_stale_builds(tag)
     return tag
+
+
+def _remove_stale_builds(current: str) -> None:
+    """Drop earlier builds of the checker image (each runner change makes a new tag)."""
+    listed = _docker("images", IMAGE_REPO, "--format", "{{.Repository}}:{{.Tag}}", check=False)
+    for name in listed.stdout.split():
+        if name not in (current, f"{IMAGE_REPO}:latest"):
+            _docker("rmi", name, check=False)  # fails harmlessly while a container still uses it
 
 
 def main(argv: list[str] | None = None) -> int:
