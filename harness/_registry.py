@@ -1,6 +1,11 @@
 """Inspect extension entry point: registers `harness/<task>` and the reward scorers."""
 
+from harness.replay import ReplayAPI  # noqa: F401  (the `replay/` model provider)
 from harness.scorers import code, global_score, hybrid_reward, rubric  # noqa: F401
+from harness.tasks.alpaca_eval import alpaca_eval  # noqa: F401
+from harness.tasks.creative_writing import creative_writing  # noqa: F401
 from harness.tasks.healthbench import healthbench  # noqa: F401
+from harness.tasks.ifbench import ifbench  # noqa: F401
+from harness.tasks.ifeval import ifeval  # noqa: F401
 from harness.tasks.prompts import prompts  # noqa: F401
 from harness.tasks.writingbench import writingbench  # noqa: F401

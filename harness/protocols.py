@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.benchmarks.creative_writing import CreativeWritingRubric
 from harness.benchmarks.healthbench import HealthBenchRubric
 from harness.benchmarks.writingbench import WritingBenchRubric
 from harness.judges.rubric import PerCriterionRubric, RubricProtocol, SingleCallRubric
@@ -11,6 +12,7 @@ RUBRIC_PROTOCOLS: dict[str, type[RubricProtocol]] = {
     "per_criterion": PerCriterionRubric,
     "writingbench": WritingBenchRubric,
     "healthbench": HealthBenchRubric,
+    "creative_writing": CreativeWritingRubric,
 }
 
 

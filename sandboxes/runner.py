@@ -29,7 +29,8 @@ Protocol. ``serve``: frames on stdin/stdout, each an 8-byte big-endian length an
 object. ``once``: one JSON request on stdin; the reply goes to stdout or ``--out FILE``.
 
 Request: {"type": "check", "id": any, "limits": {...}, "items": [{"response": str,
-"checkers": [{"id": str, "source": str, "kwargs": {...}}]}]}; or {"type": "ping"}.
+"checkers": [{"id": str, "source": str, "kwargs": {...}}], "libraries": bool}]}; or
+{"type": "ping"}. "libraries": run the item in a worker that has the preloaded libraries.
 Reply: {"type": "result", "id": any, "items": [[verdict, ...], ...]} with one verdict per
 checker: {"checker_id", "status": "pass" | "fail" | "error", "error_kind", "message",
 "duration_s"}; or {"type": "error", "id": any, "error": str}.
@@ -250,7 +251,8 @@ class Isolation:
     second small filter.
     """
 
-    def __init__(self, require_seccomp: bool) -> None:
+    def __init__(self, require_seccomp: bool, preload: str | None = None) -> None:
+        self.preload = preload
         if require_seccomp and not seccomp_available():
             raise RuntimeError("seccomp is required but libseccomp is not available")
         self.seccomp = seccomp_available()
@@ -387,7 +389,7 @@ PRELOADED_MODULES = (
 )
 
 
-def _warm_up() -> None:
+def _warm_up(preload: str | None) -> None:
     """Do once in the zygote what every worker does, so forked workers find it initialised.
 
     In a fresh process the first compile() alone costs about 2 ms of page faults; after a
@@ -411,9 +413,15 @@ def _warm_up() -> None:
     encode({"i": 0, "status": "pass", "duration_s": 0.0})
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, 0)
+    if preload:  # trusted file shipped with the runner: libraries of built-in checkers
+        try:
+            with open(preload, encoding="utf-8") as f:
+                exec(compile(f.read(), preload, "exec"), {"__name__": "__preload__"})
+        except Exception:
+            pass  # the checkers that need what failed to load report it themselves
 
 
-def zygote_main(sock: socket.socket, isolation: Isolation, prefork: int) -> None:
+def zygote_main(sock: socket.socket, isolation: Isolation, prefork: int, preload: bool) -> None:
     """Keep ``prefork`` idle workers ready; hand one over per request; reap lazily.
 
     A ready worker is blocked reading its item pipe, so taking one costs a message, not a
@@ -427,9 +435,11 @@ def zygote_main(sock: socket.socket, isolation: Isolation, prefork: int) -> None
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
+    _warm_up(
+        isolation.preload if preload else None
+    )  # before the environment goes: preloads may read it
     os.environ.clear()
     os.chdir(isolation.workdir_base)
-    _warm_up()
     gc.collect()
     gc.freeze()
     gc.disable()
@@ -513,12 +523,12 @@ def zygote_main(sock: socket.socket, isolation: Isolation, prefork: int) -> None
 class Zygote:
     """Handle on the zygote process, from the main process (one message per call)."""
 
-    def __init__(self, isolation: Isolation, prefork: int) -> None:
+    def __init__(self, isolation: Isolation, prefork: int, preload: bool = False) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
             parent.close()
-            zygote_main(child, isolation, prefork)
+            zygote_main(child, isolation, prefork, preload)
             os._exit(0)
         child.close()
         self.pid, self.sock = pid, parent
@@ -550,11 +560,18 @@ class Zygote:
 
 class Job:
     def __init__(
-        self, index: int, item: dict[str, Any], pid: int, out_fd: int, deadline: float
+        self,
+        index: int,
+        item: dict[str, Any],
+        zygote: Zygote,
+        pid: int,
+        out_fd: int,
+        deadline: float,
     ) -> None:
-        self.index, self.item, self.pid, self.out_fd, self.deadline = (
+        self.index, self.item, self.zygote, self.pid, self.out_fd, self.deadline = (
             index,
             item,
+            zygote,
             pid,
             out_fd,
             deadline,
@@ -590,14 +607,27 @@ def _validate_item(item: Any) -> str | None:
             return "each checker needs a string 'id' and 'source'"
         if not isinstance(c.get("kwargs", {}), dict):
             return f"checker {c['id']}: kwargs must be an object"
+    if not isinstance(item.get("libraries", False), bool):
+        return "'libraries' must be true or false"
     return None
 
 
 class Runner:
-    def __init__(self, require_seccomp: bool = False) -> None:
-        self.isolation = Isolation(require_seccomp)
+    def __init__(self, require_seccomp: bool = False, preload: str | None = None) -> None:
+        self.isolation = Isolation(require_seccomp, preload)
         set_non_dumpable()
-        self.zygote = Zygote(self.isolation, prefork=_cpus() + 2)
+        # Two zygotes: a plain one, small and cheap to fork, for generated checkers; and one with
+        # the preloaded libraries of built-in checkers, started on first need (forking it costs
+        # several times more, so items ask for it explicitly with "libraries": true).
+        self.plain = Zygote(self.isolation, prefork=_cpus() + 2)
+        self.with_libraries: Zygote | None = None
+
+    def _zygote_for(self, item: dict[str, Any]) -> Zygote:
+        if not item.get("libraries") or self.isolation.preload is None:
+            return self.plain
+        if self.with_libraries is None:
+            self.with_libraries = Zygote(self.isolation, prefork=_cpus() + 2, preload=True)
+        return self.with_libraries
 
     def info(self) -> dict[str, Any]:
         return {
@@ -608,7 +638,9 @@ class Runner:
         }
 
     def close(self) -> None:
-        self.zygote.sock.close()
+        for zygote in (self.plain, self.with_libraries):
+            if zygote is not None:
+                zygote.sock.close()
         shutil.rmtree(self.isolation.workdir_base, ignore_errors=True)
 
     def run(self, items: list[Any], limits: dict[str, float]) -> list[list[dict[str, Any]]]:
@@ -673,8 +705,9 @@ class Runner:
         return [r if r is not None else [] for r in results]
 
     def _start(self, index: int, item: dict[str, Any], limits: dict[str, float]) -> Job:
-        pid, in_w, out_r = self.zygote.take()
-        job = Job(index, item, pid, out_r, time.monotonic() + limits["item_timeout_s"])
+        zygote = self._zygote_for(item)
+        pid, in_w, out_r = zygote.take()
+        job = Job(index, item, zygote, pid, out_r, time.monotonic() + limits["item_timeout_s"])
         try:
             data = encode(
                 {"response": item["response"], "checkers": item["checkers"], "limits": limits}
@@ -739,9 +772,9 @@ class Runner:
             pass
         shutil.rmtree(os.path.join(self.isolation.workdir_base, str(job.pid)), ignore_errors=True)
         if job.failure is None:
-            self.zygote.forget(job.pid)
+            job.zygote.forget(job.pid)
         else:
-            status = self.zygote.wait(job.pid)
+            status = job.zygote.wait(job.pid)
             if job.failure[0] == "crash":
                 job.failure = _classify_exit(status)
         checkers = job.item["checkers"]
@@ -797,8 +830,8 @@ def handle(runner: Runner, request: Any) -> dict[str, Any]:
     return {"type": "result", "id": rid, "items": runner.run(items, limits)}
 
 
-def serve(stdin: BinaryIO, stdout: BinaryIO, require_seccomp: bool) -> None:
-    runner = Runner(require_seccomp)
+def serve(stdin: BinaryIO, stdout: BinaryIO, require_seccomp: bool, preload: str | None) -> None:
+    runner = Runner(require_seccomp, preload)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     while True:
         try:
@@ -818,14 +851,18 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, require_seccomp: bool) -> None:
 def main(argv: list[str]) -> int:
     mode = argv[0] if argv else "serve"
     require_seccomp = "--require-seccomp" in argv
+    preload = argv[argv.index("--preload") + 1] if "--preload" in argv else None
+    lib = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib")
+    if os.path.isdir(lib):  # libraries of built-in checkers, in the image
+        sys.path.append(lib)
     if mode == "serve":
-        serve(sys.stdin.buffer, sys.stdout.buffer, require_seccomp)
+        serve(sys.stdin.buffer, sys.stdout.buffer, require_seccomp, preload)
         return 0
     if mode == "once":
         out = argv[argv.index("--out") + 1] if "--out" in argv else None
         try:
             request = json.loads(sys.stdin.buffer.read())
-            runner = Runner(require_seccomp)
+            runner = Runner(require_seccomp, preload)
             try:
                 reply = handle(runner, request)
             finally:
@@ -840,7 +877,10 @@ def main(argv: list[str]) -> int:
         else:
             sys.stdout.buffer.write(data)
         return 0
-    print("usage: runner.py serve|once [--out FILE] [--require-seccomp]", file=sys.stderr)
+    print(
+        "usage: runner.py serve|once [--out FILE] [--require-seccomp] [--preload FILE]",
+        file=sys.stderr,
+    )
     return 2
 
 

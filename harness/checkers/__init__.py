@@ -42,6 +42,16 @@ class CheckerRuntime(Protocol):
         ...
 
 
+# Sources of the built-in checkers that ship with the harness (e.g. the calls into the official
+# IFEval/IFBench checker code). Only these may run outside a container (``local`` runtime):
+# trust comes from the exact source text, which a spec cannot change without leaving this set.
+TRUSTED_SOURCES: set[str] = set()
+
+
+def is_trusted(item: CheckItem) -> bool:
+    return all(c.source in TRUSTED_SOURCES for c in item.spec.checkers)
+
+
 RUNTIME_KINDS = ("auto", "docker", "sandbox", "local", "local-unsafe")
 
 

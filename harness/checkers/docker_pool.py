@@ -16,7 +16,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from harness.checkers.image import image_exists, image_tag
+from harness.checkers.image import PRELOAD_IN_IMAGE, image_exists, image_tag
 from harness.checkers.runtime import Connection, RunnerError, RunnerPool
 from harness.sandboxes import runner as wire
 
@@ -153,7 +153,7 @@ class ContainerConnection:
         # detach=False makes stdin "once": when this process goes away, the runner sees EOF and exits.
         created = api.create_container(
             image,
-            command=["serve", "--require-seccomp"],
+            command=["serve", "--require-seccomp", "--preload", PRELOAD_IN_IMAGE],
             user="10001:10001",
             stdin_open=True,
             detach=False,

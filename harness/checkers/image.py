@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.metadata
+import importlib.util
 import os
 import re
 import shutil
@@ -24,17 +26,96 @@ IMAGE_REPO = "harness-checker"
 PUBLIC_BASE = "python:3.11-slim"
 LOCAL_BASE = "harness-debian-base:bookworm"
 IMAGE_ENV = "HARNESS_CHECKER_IMAGE"
+RUNNER_IN_IMAGE = "/opt/harness/runner.py"
+PRELOAD_IN_IMAGE = "/opt/harness/preload.py"
 
 
 def sandbox_file(name: str) -> Path:
     return Path(str(resources.files("harness.sandboxes").joinpath(name)))
 
 
+# Python packages of built-in checkers copied into the image (pure Python, or built for this
+# interpreter's version: the image's python3 must have the same major.minor as the host's).
+CHECKER_LIBRARIES = (
+    "if_verifiable",
+    "emoji",
+    "immutabledict",
+    "langdetect",
+    "six",
+    "nltk",
+    "syllapy",
+    "regex",
+    "click",
+    "joblib",
+    "tqdm",
+)
+NLTK_PACKAGES = ("punkt_tab", "averaged_perceptron_tagger_eng", "stopwords")
+SANDBOX_FILES = ("Dockerfile", "runner.py", "preload.py")
+
+
+def _library_paths() -> dict[str, Path]:
+    paths = {}
+    for name in CHECKER_LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            raise RuntimeError(
+                f"{name} is not installed here; `pip install -e .` installs the checker libraries"
+            )
+        locations = list(spec.submodule_search_locations or [])
+        paths[name] = Path(locations[0]) if locations else Path(spec.origin or "")
+    return paths
+
+
+def _library_manifest() -> str:
+    versions = []
+    for name in CHECKER_LIBRARIES:
+        try:
+            versions.append(f"{name}=={importlib.metadata.version(name.replace('_', '-'))}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{name}==?")
+    return "\n".join(versions)
+
+
 def image_tag() -> str:
     digest = hashlib.sha256()
-    for name in ("Dockerfile", "runner.py"):
+    for name in SANDBOX_FILES:
         digest.update(sandbox_file(name).read_bytes())
+    digest.update(_library_manifest().encode())
     return f"{IMAGE_REPO}:{digest.hexdigest()[:12]}"
+
+
+def _nltk_data(target: Path, log=print) -> None:
+    """The NLTK data of the built-in checkers: from the data folder or NLTK_DATA, else downloaded."""
+    candidates = [os.environ.get("NLTK_DATA")]
+    if os.environ.get("HARNESS_DATA_DIR"):
+        candidates.append(str(Path(os.environ["HARNESS_DATA_DIR"]) / "nltk_data"))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            shutil.copytree(candidate, target, dirs_exist_ok=True)
+            return
+    import nltk
+
+    log("downloading NLTK data for the built-in checkers")
+    for package in NLTK_PACKAGES:
+        if not nltk.download(package, download_dir=str(target), quiet=True):
+            raise RuntimeError(
+                f"cannot get NLTK data {package}: set NLTK_DATA or HARNESS_DATA_DIR to a folder that has it"
+            )
+
+
+def _build_context(context: Path, log=print) -> None:
+    for name in SANDBOX_FILES:
+        shutil.copy(sandbox_file(name), context / name)
+    lib = context / "lib"
+    lib.mkdir()
+    for name, path in _library_paths().items():
+        if path.is_dir():
+            shutil.copytree(
+                path, lib / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests")
+            )
+        else:
+            shutil.copy(path, lib / path.name)
+    _nltk_data(context / "nltk_data", log)
 
 
 def compose_file() -> Path:
@@ -124,8 +205,7 @@ def build(log=print) -> str:
     base = resolve_base(log)
     log(f"building {tag} from {base}")
     with tempfile.TemporaryDirectory() as context:
-        for name in ("Dockerfile", "runner.py"):
-            shutil.copy(sandbox_file(name), Path(context) / name)
+        _build_context(Path(context), log)
         result = _docker(
             "build",
             "--build-arg",

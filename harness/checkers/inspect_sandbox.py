@@ -14,11 +14,9 @@ from collections.abc import Sequence
 from inspect_ai.util import OutputLimitExceededError, sandbox
 
 from harness.checkers import CheckerVerdict, CheckItem
-from harness.checkers.image import compose_file
+from harness.checkers.image import PRELOAD_IN_IMAGE, RUNNER_IN_IMAGE, compose_file
 from harness.checkers.runtime import RunnerError, parse_verdicts, request_items, runtime_errors
 from harness.sandboxes import runner as wire
-
-RUNNER_IN_IMAGE = "/opt/harness/runner.py"
 
 
 def sandbox_spec() -> tuple[str, str]:
@@ -45,7 +43,16 @@ class SandboxRuntime:
         timeout = 30 + int(self.limits["item_timeout_s"] * (len(batch) + 1))
         try:
             result = await sandbox(self.sandbox_name).exec(
-                ["python3", "-I", "-S", RUNNER_IN_IMAGE, "once", "--require-seccomp"],
+                [
+                    "python3",
+                    "-I",
+                    "-S",
+                    RUNNER_IN_IMAGE,
+                    "once",
+                    "--require-seccomp",
+                    "--preload",
+                    PRELOAD_IN_IMAGE,
+                ],
                 input=json.dumps(payload),
                 timeout=timeout,
             )

@@ -13,17 +13,19 @@ import asyncio
 import atexit
 import os
 import queue
+import site
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from importlib import resources
 from typing import Any, Protocol
 
-from harness.checkers import CheckerVerdict, CheckItem
+from harness.checkers import CheckerVerdict, CheckItem, is_trusted
+from harness.checkers.image import sandbox_file
 from harness.sandboxes import runner as wire
 
 STATUSES = ("pass", "fail", "error")
+MIN_CHUNK = 32
 
 
 class UntrustedCodeError(RuntimeError):
@@ -41,6 +43,8 @@ def request_items(items: Sequence[CheckItem]) -> list[dict[str, Any]]:
             "checkers": [
                 {"id": c.id, "source": c.source, "kwargs": c.kwargs} for c in item.spec.checkers
             ],
+            # built-in checkers use libraries preloaded in a separate, heavier zygote
+            "libraries": bool(item.spec.checkers) and is_trusted(item),
         }
         for item in items
     ]
@@ -191,7 +195,9 @@ class RunnerPool:
         results: list[list[CheckerVerdict]] = [[] for _ in items]
         if not todo:
             return results
-        n = min(self.size, len(todo))
+        # Spread only batches big enough to gain from it: a small request keeps one runner busy,
+        # so concurrent small requests (one per sample in an eval) run on different runners.
+        n = max(1, min(self.size, len(todo) // MIN_CHUNK))
         chunks = [todo[k::n] for k in range(n)]
         answers = await asyncio.gather(
             *(asyncio.to_thread(self._run, [items[i] for i in chunk]) for chunk in chunks)
@@ -225,7 +231,7 @@ class RunnerPool:
 
 
 def runner_path() -> str:
-    return str(resources.files("harness.sandboxes").joinpath("runner.py"))
+    return str(sandbox_file("runner.py"))
 
 
 class ProcessConnection:
@@ -233,7 +239,15 @@ class ProcessConnection:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", runner_path(), "serve"],
+            [
+                sys.executable,
+                "-I",
+                "-S",
+                runner_path(),
+                "serve",
+                "--preload",
+                str(sandbox_file("preload.py")),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -265,7 +279,8 @@ class ProcessConnection:
 class LocalRuntime(RunnerPool):
     """Runners as host processes: the same worker isolation, but no container around it.
 
-    For trusted checker code only. Generated checkers are refused unless
+    For trusted checker code only (by default: the built-in checkers in
+    ``harness.checkers.TRUSTED_SOURCES``). Generated checkers are refused unless
     ``allow_untrusted=True`` (the user accepts running LLM-written code on this machine).
     The runner gets a minimal environment, so API keys in this process never reach it.
     """
@@ -280,11 +295,15 @@ class LocalRuntime(RunnerPool):
         trusted: Callable[[CheckItem], bool] | None = None,
     ) -> None:
         self.allow_untrusted = allow_untrusted
-        self.trusted = trusted or (lambda item: False)
+        self.trusted = trusted or is_trusted
         super().__init__(size, limits)
 
     def connect(self) -> Connection:
         env = {"PATH": os.defpath, "LANG": "C.UTF-8"}
+        if os.environ.get("NLTK_DATA"):  # data of the built-in checkers, not a secret
+            env["NLTK_DATA"] = os.environ["NLTK_DATA"]
+        # the built-in checkers' libraries, for the library zygote only (runners start with -S)
+        env["HARNESS_CHECKER_PATH"] = os.pathsep.join(site.getsitepackages())
         return ProcessConnection(env)
 
     def admit(self, items: Sequence[CheckItem]) -> None:

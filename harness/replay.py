@@ -1,0 +1,154 @@
+"""Stored responses as an Inspect model: ``--model replay/<name> -M responses=FILE``.
+
+Published model outputs (AlpacaEval ``model_outputs``, Arena-Hard ``model_answer``, IFBench
+``sample_output``) and a team's own RL rollouts are responses without a live model. Replaying
+them through the same tasks gives the same scoring, logs and viewer as a live model.
+
+A stored response is found by the sample id (``key=id``), by the prompt (``key=prompt``: the
+last user message, exactly, then with surrounding whitespace ignored), or by either
+(``key=auto``, the default). A sample with no stored response fails with an error naming it;
+nothing is made up.
+
+Recognised records (JSONL, or a JSON list): ids from ``id``, ``sample_id``, ``key``, ``uid``,
+``question_id``, ``index``; prompts from ``prompt``, ``instruction``, ``input``; responses from
+``response``, ``output``, ``completion``, or the Arena-Hard schemas
+(``messages[-1].content.answer`` and ``choices[0].turns[0].content``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.model import (
+    ChatMessage,
+    GenerateConfig,
+    ModelAPI,
+    ModelOutput,
+    ModelUsage,
+    modelapi,
+)
+from inspect_ai.tool import ToolChoice, ToolInfo
+
+ID_FIELDS = ("id", "sample_id", "key", "uid", "question_id", "index")
+PROMPT_FIELDS = ("prompt", "instruction", "input")
+RESPONSE_FIELDS = ("response", "output", "completion")
+
+
+class ReplayError(ValueError):
+    pass
+
+
+def _response_of(record: dict[str, Any]) -> str | None:
+    for field in RESPONSE_FIELDS:
+        if isinstance(record.get(field), str):
+            return record[field]
+    try:  # Arena-Hard v2.0
+        answer = record["messages"][-1]["content"]["answer"]
+        if isinstance(answer, str):
+            return answer
+    except (KeyError, IndexError, TypeError):
+        pass
+    try:  # Arena-Hard v0.1
+        content = record["choices"][0]["turns"][0]["content"]
+        if isinstance(content, str):
+            return content
+    except (KeyError, IndexError, TypeError):
+        pass
+    return None
+
+
+def load_responses(path: str | Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(responses by id, responses by prompt) from a stored-responses file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReplayError(f"replay: responses file {path} does not exist")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+        records = data if isinstance(data, list) else [data]
+    except json.JSONDecodeError:
+        records = []
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as ex:
+                    raise ReplayError(f"replay: {path}:{lineno}: invalid JSON ({ex.msg})") from None
+    by_id: dict[str, str] = {}
+    by_prompt: dict[str, str] = {}
+    for n, record in enumerate(records, start=1):
+        response = _response_of(record) if isinstance(record, dict) else None
+        if response is None:
+            raise ReplayError(f"replay: {path}: record {n} has no response field")
+        for field in ID_FIELDS:
+            if field in record and record[field] is not None:
+                by_id[str(record[field])] = response
+                break
+        for field in PROMPT_FIELDS:
+            if isinstance(record.get(field), str):
+                by_prompt[record[field]] = response
+                by_prompt.setdefault(record[field].strip(), response)
+                break
+    if not by_id and not by_prompt:
+        raise ReplayError(f"replay: {path} has no records with an id or a prompt")
+    return by_id, by_prompt
+
+
+def _current_sample_id() -> str | None:
+    try:
+        from inspect_ai.solver._task_state import sample_state
+    except ImportError:  # pragma: no cover - internal API moved
+        return None
+    state = sample_state()
+    return None if state is None else str(state.sample_id)
+
+
+@modelapi(name="replay")
+class ReplayAPI(ModelAPI):
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig | None = None,
+        responses: str | None = None,
+        key: str = "auto",
+        **model_args: Any,
+    ) -> None:
+        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
+        if responses is None:
+            raise ReplayError("replay: pass the stored responses with -M responses=FILE")
+        if key not in ("auto", "id", "prompt"):
+            raise ReplayError("replay: key must be auto, id or prompt")
+        self.key = key
+        self.by_id, self.by_prompt = load_responses(responses)
+        self.source = responses
+
+    def lookup(self, sample_id: str | None, prompt: str) -> str:
+        if self.key in ("auto", "id") and sample_id is not None and sample_id in self.by_id:
+            return self.by_id[sample_id]
+        if self.key in ("auto", "prompt"):
+            for candidate in (prompt, prompt.strip()):
+                if candidate in self.by_prompt:
+                    return self.by_prompt[candidate]
+        raise ReplayError(
+            f"replay: {self.source} has no response for sample {sample_id!r} (prompt {prompt[:80]!r}…)"
+        )
+
+    async def generate(
+        self,
+        input: list[ChatMessage],
+        tools: list[ToolInfo],
+        tool_choice: ToolChoice,
+        config: GenerateConfig,
+    ) -> ModelOutput:
+        users = [m for m in input if m.role == "user"]
+        prompt = users[-1].text if users else ""
+        response = self.lookup(_current_sample_id(), prompt)
+        output = ModelOutput.from_content(model=self.model_name, content=response)
+        output.usage = ModelUsage(
+            input_tokens=0, output_tokens=0, total_tokens=0
+        )  # nothing was generated
+        return output

@@ -1,0 +1,103 @@
+"""AlpacaEval 2: the official pairwise win rate against gpt4_1106_preview and the hybrid reward."""
+
+from __future__ import annotations
+
+from inspect_ai import Task, task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import ModelOutput
+from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
+
+from harness.benchmarks import alpaca_eval as ae
+from harness.scorers import SPEC_KEY, hybrid_reward
+from harness.spec import Provenance, RewardSpec
+
+SPEC_TEMPLATE = "alpaca-eval-prompt-only@1"
+
+
+def prompt_only_spec(record: dict) -> RewardSpec:
+    """No criteria and no checkers: the hybrid reward is the global component alone."""
+    return RewardSpec(
+        prompt_id=f"alpaca_eval-{record['index']}",
+        prompt=record["instruction"],
+        task_label="instruction_following",
+        provenance=Provenance(
+            builder="alpaca-eval-prompt-only",
+            template_version=SPEC_TEMPLATE,
+            source=ae.model_outputs_file(ae.BASELINE).url,
+        ),
+    )
+
+
+@solver
+def replay_outputs(model: str) -> Solver:
+    """Answer with a published model's AlpacaEval output instead of generating."""
+    outputs = ae.aligned_outputs(model)
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        state.output = ModelOutput.from_content(
+            model=model, content=outputs[state.metadata["index"]]
+        )
+        state.messages.append(state.output.message)
+        return state
+
+    return solve
+
+
+@task
+def alpaca_eval(
+    replay: str | None = None,
+    require_grader: bool = True,
+    weights: dict[str, float] | None = None,
+    judge_max_tokens: int | None = None,
+    logprobs: bool = True,
+    cache_path: str | None = None,
+    structured_output: bool = True,
+) -> Task:
+    """AlpacaEval 2 (805 instructions; the baseline is gpt4_1106_preview).
+
+    Args:
+        replay: Score this published model's outputs (``results/<name>/model_outputs.json``,
+            e.g. "alpaca-7b") instead of generating with the policy model.
+        require_grader: Fail when no grader role is bound (else judged parts are unscored).
+        weights: Hybrid component weights (the prompt-only spec has only the global component).
+        judge_max_tokens: Max tokens of each judge reply. Unset, the pairwise judge answers one
+            token as the official annotator does (set it for judges that reason first).
+        logprobs: Ask the pairwise judge for top-5 logprobs (the official weighted preference);
+            without them its one-token answer gives a binary preference.
+        cache_path: SQLite file for the judgment cache of the hybrid reward.
+        structured_output: Ask the global judge for schema-constrained JSON (turn off for
+            servers that reject response schemas).
+    """
+    records = ae.load_records()
+    samples = [
+        Sample(
+            id=record["index"],
+            input=record["instruction"],
+            metadata={
+                "index": record["index"],
+                "dataset": record["dataset"],
+                "instruction": record["instruction"],
+                "baseline_output": record["baseline_output"],
+                SPEC_KEY: prompt_only_spec(record).model_dump(mode="json"),
+            },
+        )
+        for record in records
+    ]
+    return Task(
+        dataset=MemoryDataset(samples, name="alpaca_eval"),
+        solver=replay_outputs(replay) if replay else generate(),
+        scorer=[
+            ae.alpaca_eval_pairwise(
+                require_grader=require_grader,
+                judge_max_tokens=judge_max_tokens if judge_max_tokens is not None else 1,
+                logprobs=logprobs,
+            ),
+            hybrid_reward(
+                weights=weights,
+                require_grader=require_grader,
+                judge_max_tokens=judge_max_tokens,
+                cache_path=cache_path,
+                structured_output=structured_output,
+            ),
+        ],
+    )

@@ -1,0 +1,83 @@
+"""Creative Writing v3: the official rubric score and the hybrid reward on its 22-criterion rubric."""
+
+from __future__ import annotations
+
+from inspect_ai import Task, task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import GenerateConfig
+from inspect_ai.solver import generate
+
+from harness.benchmarks import creative_writing as cw
+from harness.scorers import SPEC_KEY, hybrid_reward, reward_metrics
+
+
+@task
+def creative_writing(
+    prompt_id: str | list[str] | None = None,
+    category: str | list[str] | None = None,
+    iterations: int = cw.ITERATIONS,
+    rubric_mode: str = "creative_writing",
+    require_grader: bool = True,
+    weights: dict[str, float] | None = None,
+    judge_max_tokens: int | None = None,
+    cache_path: str | None = None,
+    structured_output: bool = True,
+) -> Task:
+    """Creative Writing v3 (32 prompts × 3 seeds; filter with prompt_id / category).
+
+    The policy samples as the official run does (temperature 0.7, 4000 max tokens; override
+    with --temperature / --max-tokens).
+
+    Args:
+        prompt_id: Keep only these prompt ids (keys of creative_writing_prompts_v3.json).
+        category: Keep only these categories (e.g. "historical fiction").
+        iterations: Seeds per prompt; iteration i uses the prompt's i-th seed modifier (3 in
+            the published runs).
+        rubric_mode: "creative_writing" (official single call, all criteria 0-20, default),
+            "single" or "per_criterion" (our protocols, 1-10 per criterion).
+        require_grader: Fail when no grader role is bound (else judged parts are unscored).
+        weights: Hybrid component weights, e.g. {"rubric": 1, "global": 1}.
+        judge_max_tokens: Max tokens of each judge reply (the official run uses 1000).
+        cache_path: SQLite file for the judgment cache (re-scoring reuses judgments).
+        structured_output: Ask judges for schema-constrained JSON (turn off for servers
+            that reject response schemas; the official protocol never uses a schema).
+    """
+    ids = [prompt_id] if isinstance(prompt_id, str) else prompt_id
+    categories = [category] if isinstance(category, str) else category
+    criteria = cw.load_criteria()
+    lower_is_better = cw.load_negative_criteria()
+    samples = []
+    for record in cw.load_records(ids, categories, iterations):
+        spec = cw.native_spec(record, criteria, lower_is_better)
+        samples.append(
+            Sample(
+                id=record["id"],
+                input=record["prompt"],
+                metadata={
+                    "prompt_id": record["prompt_id"],
+                    "iteration": record["iteration"],
+                    "category": record["category"],
+                    "title": record["title"],
+                    "seed_modifier": record["seed_modifier"],
+                    SPEC_KEY: spec.model_dump(mode="json"),
+                },
+            )
+        )
+    if not samples:
+        raise ValueError(
+            f"no Creative Writing v3 prompts match prompt_id={ids} category={categories}"
+        )
+    return Task(
+        dataset=MemoryDataset(samples, name="creative-writing-v3"),
+        solver=generate(),
+        scorer=hybrid_reward(
+            rubric_mode=rubric_mode,
+            weights=weights,
+            require_grader=require_grader,
+            judge_max_tokens=judge_max_tokens,
+            cache_path=cache_path,
+            structured_output=structured_output,
+        ),
+        metrics=[*reward_metrics(group_by="category"), cw.creative_writing_score()],
+        config=GenerateConfig(temperature=0.7, max_tokens=4000),
+    )

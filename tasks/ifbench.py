@@ -1,0 +1,29 @@
+"""IFBench (300 prompts, AllenAI): official strict/loose accuracies and the hybrid reward."""
+
+from __future__ import annotations
+
+from inspect_ai import Task, task
+
+from harness.benchmarks.instruction_following import build_task
+
+
+@task
+def ifbench(
+    checker_runtime: str = "auto",
+    require_grader: bool = False,
+    weights: dict[str, float] | None = None,
+    judge_max_tokens: int | None = None,
+) -> Task:
+    """IFBench (300 prompts, AllenAI) with the official checkers run in the checker sandbox.
+
+    Args:
+        checker_runtime: Where checkers run: "auto" (Docker warm pool when an engine answers,
+            else host runners, which accept only built-in checkers like these), "docker",
+            "sandbox" (per-sample Inspect sandbox) or "local".
+        require_grader: Fail when no grader role is bound. Off by default: without a grader the
+            rubric and global parts are reported unscored with the reason, and the official
+            accuracies and the code score still come out.
+        weights: Hybrid component weights, e.g. {"global": 1, "code": 1}.
+        judge_max_tokens: Max tokens of each judge reply.
+    """
+    return build_task("ifbench", checker_runtime, require_grader, weights, judge_max_tokens)
