@@ -3,6 +3,7 @@
 from harness.replay import ReplayAPI  # noqa: F401  (the `replay/` model provider)
 from harness.scorers import code, global_score, hybrid_reward, rubric  # noqa: F401
 from harness.tasks.alpaca_eval import alpaca_eval  # noqa: F401
+from harness.tasks.arena_hard import arena_hard  # noqa: F401
 from harness.tasks.creative_writing import creative_writing  # noqa: F401
 from harness.tasks.healthbench import healthbench  # noqa: F401
 from harness.tasks.ifbench import ifbench  # noqa: F401

@@ -17,6 +17,7 @@ from inspect_ai.log import EvalLog, read_eval_log
 
 from harness.benchmarks import arena_hard as ah
 from harness.data import DataError
+from harness.judges.calling import JudgeReplyError
 from harness.scoring import RewardResult
 
 MOCK_OUTPUT = "Default output from mockllm/model"
@@ -277,7 +278,7 @@ OFFICIAL_PLAIN = (64.36562500000001, 59.65625, 69.40624999999999)
 def test_v2_style_control_reproduces_the_official_code() -> None:
     out = ah.summarise(judgments(style_fixture(), styles=styles), rounds=100, seed=42)
     got = (out["arena_hard_sc"], out["arena_hard_sc_lower"], out["arena_hard_sc_upper"])
-    # float64 Newton here against float32 L-BFGS there: equal to 1e-5 of a percentage point
+    # float64 Newton here, float32 L-BFGS (50 iterations) there: within 0.005 percentage points
     assert got == pytest.approx(OFFICIAL_STYLE, abs=5e-3)
     plain = (out["arena_hard"], out["arena_hard_lower"], out["arena_hard_upper"])
     assert plain == pytest.approx(OFFICIAL_PLAIN, abs=1e-9)
@@ -428,16 +429,16 @@ def test_verdict_regex_edge_cases() -> None:
     assert ah.parse_verdict("[[B<<A]]", "v2.0") == "B<<A"
     # v0.1: case-sensitive, one distinct label
     assert ah.parse_verdict("[[A>B]] ... so [[A>B]]", "v0.1") == "A>B"
-    with pytest.raises(ah.JudgeReplyError, match="conflicting verdict labels"):
+    with pytest.raises(JudgeReplyError, match="conflicting verdict labels"):
         ah.parse_verdict("[[A>B]] or [[B>A]]", "v0.1")
-    with pytest.raises(ah.JudgeReplyError, match="no final verdict label"):
+    with pytest.raises(JudgeReplyError, match="no final verdict label"):
         ah.parse_verdict("[[a>b]]", "v0.1")
-    with pytest.raises(ah.JudgeReplyError, match="no final verdict label"):
+    with pytest.raises(JudgeReplyError, match="no final verdict label"):
         ah.parse_verdict("Assistant A is better.", "v2.0")
     # a label the score tables do not know is not a verdict
-    with pytest.raises(ah.JudgeReplyError, match=r"unknown verdict label \[\[AB\]\]"):
+    with pytest.raises(JudgeReplyError, match=r"unknown verdict label \[\[AB\]\]"):
         ah.parse_verdict("[[AB]]", "v2.0")
-    with pytest.raises(ah.JudgeReplyError, match=r"unknown verdict label \[\[A\]\]"):
+    with pytest.raises(JudgeReplyError, match=r"unknown verdict label \[\[A\]\]"):
         ah.parse_verdict("Assistant [A] is better", "v2.0")
 
 

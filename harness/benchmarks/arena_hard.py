@@ -45,7 +45,8 @@ Where this differs from the official code, and why:
 
 - An unusable judgment (no label, or a label the official tables do not know) is retried with a
   correction turn, then left unscored with its reason. (v2.0 neither retries nor checks the
-  label, and ``show_result.py`` raises on an unknown one; v0.1 retries once and drops it.)
+  label, and ``show_result.py`` raises on an unknown one; v0.1 asks the judge to continue its
+  judgment, and drops the game when that fails or the judgment holds two different labels.)
 - Battles are ordered by question and both bootstraps take a seed (v2.0's is unseeded there),
   so the interval is reproducible; with the same order and seed the draws are the official ones.
 - A model that wins (or loses) every battle has no finite Bradley-Terry estimate: this reports
@@ -71,7 +72,7 @@ import numpy as np
 from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser, GenerateConfig, Model
 from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, Value, metric, scorer
 from inspect_ai.solver import TaskState
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, computed_field
 
 from harness.data import DataError, DataFile, resolve
 from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, JudgeReplyError, TokenUsage, ask_judge
@@ -396,7 +397,7 @@ class Game(BaseModel):
     failure: str | None = None
     judgment: str = ""
     attempts: int = 0
-    usage: TokenUsage = TokenUsage()
+    usage: TokenUsage = Field(default_factory=TokenUsage)
 
 
 class PairJudgment(BaseModel):
@@ -412,14 +413,17 @@ class PairJudgment(BaseModel):
     baseline_style: dict[str, Any] | None = None
     note: str | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def battles(self) -> list[float] | None:
         return battle_scores(self.version, [g.verdict for g in self.games])
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def status(self) -> str:
         return "unscored" if self.battles is None else "scored"
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def reason(self) -> str | None:
         """Why a game has no verdict (v0.1 still scores a question with one usable game)."""
@@ -584,7 +588,7 @@ def _fit_logistic(
     w = np.zeros(X.shape[1])
     current = loglik(w)
     for _ in range(max_iter):
-        p = 1 / (1 + np.exp(-(X @ w)))
+        p = 0.5 * (1 + np.tanh(0.5 * (X @ w)))  # σ(Xw), without overflow
         gradient = X.T @ (y - p)
         hessian = (X * (p * (1 - p))[:, None]).T @ X
         step = np.linalg.lstsq(hessian, gradient, rcond=None)[0]
@@ -790,37 +794,29 @@ def summarise(judgments: Sequence[PairJudgment], rounds: int = 100, seed: int = 
     if len(versions) > 1:
         raise ValueError(f"judgments of several Arena-Hard versions: {sorted(versions)}")
     ordered = sorted(judgments, key=lambda j: j.question_index)
-    scored = [(j, j.battles) for j in ordered]
-    scored = [(j, b) for j, b in scored if b is not None]
-    out: dict[str, float] = {
-        "arena_hard_questions": float(len(scored)),
-        "arena_hard_unscored": float(len(judgments) - len(scored)),
-    }
-    if not versions:
-        return {
-            **dict.fromkeys(("arena_hard", "arena_hard_lower", "arena_hard_upper"), math.nan),
-            **out,
-        }
-    version = versions.pop()
+    scored = [(j, b) for j in ordered if (b := j.battles) is not None]
+    version = versions.pop() if versions else "v2.0"
     categories = sorted({j.category for j, _ in scored})
     groups = [("arena_hard", scored)]
     if len(categories) > 1:
         groups += [(_key(c), [(j, b) for j, b in scored if j.category == c]) for c in categories]
+    out: dict[str, float] = {}  # "arena_hard" first: Inspect shows the first value
     for name, group in groups:
-        battles = [s for _, b in group for s in b]
-        agg = aggregate(version, battles, rounds, seed)
+        agg = aggregate(version, [s for _, b in group for s in b], rounds, seed)
         out |= {name: agg.score, f"{name}_lower": agg.lower, f"{name}_upper": agg.upper}
-        if name == "arena_hard":
-            out["arena_hard_battles"] = float(agg.battles)
-        if version == "v2.0":
+        if version == "v2.0" and group:
             out |= _style_controlled(name, group, rounds, seed)
-    return out
+    return out | {
+        "arena_hard_questions": float(len(scored)),
+        "arena_hard_battles": float(sum(len(b) for _, b in scored)),
+        "arena_hard_unscored": float(len(judgments) - len(scored)),
+    }
 
 
 def _style_controlled(name: str, group: list, rounds: int, seed: int) -> dict[str, float]:
     keys = (f"{name}_sc", f"{name}_sc_lower", f"{name}_sc_upper")
     styled = all(_has_style(j.model_style) and _has_style(j.baseline_style) for j, _ in group)
-    if not group or not styled or len({j.baseline for j, _ in group}) > 1:
+    if not styled or len({j.baseline for j, _ in group}) > 1:
         return dict.fromkeys(keys, math.nan)  # no style attributes, or several baselines
     scores, m, b = [], [], []
     for j, battles in group:
