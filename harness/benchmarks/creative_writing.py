@@ -52,8 +52,7 @@ In the harness:
 Not reproduced: the official run regenerates responses shorter than 500 characters (up to 3
 tries) and drops the item if they stay short; here the one generation is judged as it is. The
 official run keeps an item whose reply matched only non-criterion lines; here such a reply is
-malformed (retried, then unscored). ``ask_judge``'s correction turn after a malformed reply asks
-for "the JSON object in the required format", which is not this protocol's format.
+malformed (retried, then unscored).
 """
 
 from __future__ import annotations

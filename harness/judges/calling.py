@@ -124,7 +124,7 @@ async def ask_judge(
                 ChatMessageAssistant(content=raw or "(empty)"),
                 ChatMessageUser(
                     content=f"That reply could not be used ({problem}). "
-                    "Answer again with only the JSON object in the required format."
+                    "Answer again, following the required output format exactly."
                 ),
             ]
     return JudgeReply(None, usage, max_attempts, raw, summarise(problems))
