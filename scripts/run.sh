@@ -6,7 +6,8 @@
 #                                             on 20 IFBench prompts, the official checkers running in
 #                                             the Docker sandbox. Without a grader the rubric/global
 #                                             parts are unscored with the reason; bind one with
-#                                             GRADER=openai/gpt-4.1-mini (any Inspect model).
+#                                             GRADER=<any Inspect model>, or have OPENAI_API_KEY or
+#                                             ANTHROPIC_API_KEY set.
 #   bash scripts/run.sh <inspect eval args>   anything `inspect eval` accepts, e.g.
 #       harness/writingbench --model openai/gpt-4o-mini --model-role grader=openai/gpt-4.1 --limit 20
 set -euo pipefail
@@ -29,6 +30,9 @@ if [[ $# -eq 0 ]]; then
   read -r -a local_args <<<"$(python -m harness.local_model)"
   set -- harness/ifbench --model hf/smollm2-135m-instruct "${local_args[@]}" \
     --limit "${LIMIT:-20}" --max-tokens 256 --seed 0
+  # a judge joins when one is named, or when an API key for one is present
+  if [[ -z "${GRADER:-}" && -n "${OPENAI_API_KEY:-}" ]]; then GRADER=openai/gpt-4.1-mini; fi
+  if [[ -z "${GRADER:-}" && -n "${ANTHROPIC_API_KEY:-}" ]]; then GRADER=anthropic/claude-haiku-4-5; fi
   if [[ -n "${GRADER:-}" ]]; then set -- "$@" --model-role "grader=$GRADER"; fi
 fi
 
