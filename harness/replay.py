@@ -40,17 +40,19 @@ class ReplayError(ValueError):
     pass
 
 
-def _response_of(record: dict[str, Any]) -> str | None:
+def response_of(record: dict[str, Any]) -> str | None:
+    """The response text of a stored record, in any of the recognised schemas."""
     for field in RESPONSE_FIELDS:
         if isinstance(record.get(field), str):
             return record[field]
-    try:  # Arena-Hard v2.0
-        answer = record["messages"][-1]["content"]["answer"]
-        if isinstance(answer, str):
-            return answer
-    except (KeyError, IndexError, TypeError):
+    try:  # Arena-Hard v2.0: messages[-1].content.answer (or plain content)
+        content = record["messages"][-1]["content"]
+        content = content.get("answer") if isinstance(content, dict) else content
+        if isinstance(content, str):
+            return content
+    except (KeyError, IndexError, TypeError, AttributeError):
         pass
-    try:  # Arena-Hard v0.1
+    try:  # Arena-Hard v0.1: choices[0].turns[0].content
         content = record["choices"][0]["turns"][0]["content"]
         if isinstance(content, str):
             return content
@@ -79,7 +81,7 @@ def load_responses(path: str | Path) -> tuple[dict[str, str], dict[str, str]]:
     by_id: dict[str, str] = {}
     by_prompt: dict[str, str] = {}
     for n, record in enumerate(records, start=1):
-        response = _response_of(record) if isinstance(record, dict) else None
+        response = response_of(record) if isinstance(record, dict) else None
         if response is None:
             raise ReplayError(f"replay: {path}: record {n} has no response field")
         for field in ID_FIELDS:

@@ -22,6 +22,8 @@ os.environ.setdefault(
     "TIKTOKEN_CACHE_DIR", str(Path(os.environ["HARNESS_DATA_DIR"]) / "tiktoken_cache")
 )
 
+from inspect_ai import eval  # noqa: E402
+from inspect_ai.log import EvalLog, read_eval_log  # noqa: E402
 from inspect_ai.model import ChatMessage, GenerateConfig, Model, ModelOutput, ModelUsage, get_model  # noqa: E402
 
 from harness.spec import Checker, Criterion, Provenance, RewardSpec  # noqa: E402
@@ -126,3 +128,22 @@ def make_spec(
 @pytest.fixture
 def spec() -> RewardSpec:
     return make_spec()
+
+
+def run_eval(task, tmp_path: Path, roles: dict, **kwargs) -> EvalLog:
+    """eval() with the mock policy and the given judge roles; the log, read back from disk."""
+    [log] = eval(
+        task,
+        model="mockllm/model",
+        model_roles=roles,
+        log_dir=str(tmp_path),
+        display="none",
+        **kwargs,
+    )
+    assert log.status == "success", log.error
+    return read_eval_log(log.location)
+
+
+def metrics_of(log: EvalLog) -> dict[str, float]:
+    """All metrics of a log as {"scorer/metric": value}."""
+    return {f"{s.name}/{k}": m.value for s in log.results.scores for k, m in s.metrics.items()}

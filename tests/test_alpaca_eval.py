@@ -14,9 +14,8 @@ import statistics
 from pathlib import Path
 
 import pytest
-from conftest import ScriptedJudge, is_global
-from inspect_ai import eval
-from inspect_ai.log import EvalLog, read_eval_log
+from conftest import ScriptedJudge, is_global, metrics_of, run_eval
+from inspect_ai.log import EvalLog
 from inspect_ai.model import (
     ChatCompletionChoice,
     ChatMessageAssistant,
@@ -372,23 +371,6 @@ def test_judge_config_is_the_official_one(both_orders) -> None:
 
 
 # -- end to end ----------------------------------------------------------------------------
-
-
-def run_eval(task, tmp_path: Path, roles: dict, **kwargs) -> EvalLog:
-    [log] = eval(
-        task,
-        model="mockllm/model",
-        model_roles=roles,
-        log_dir=str(tmp_path),
-        display="none",
-        **kwargs,
-    )
-    assert log.status == "success", log.error
-    return read_eval_log(log.location)
-
-
-def metrics_of(log: EvalLog) -> dict[str, float]:
-    return {f"{s.name}/{k}": m.value for s in log.results.scores for k, m in s.metrics.items()}
 
 
 def unscored_samples(log: EvalLog) -> int:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ScriptedJudge, is_global
+from conftest import ScriptedJudge, is_global, metrics_of, run_eval
 from inspect_ai import eval
-from inspect_ai.log import EvalLog, read_eval_log
 
 from harness.benchmarks import arena_hard as ah
 from harness.data import DataError
@@ -500,23 +499,6 @@ def arena_judge(verdicts: dict[str, tuple[str, str]], policy_answer: str = MOCK_
     judge = ScriptedJudge(script)
     judge.seen = seen  # type: ignore[attr-defined]
     return judge
-
-
-def run_eval(task, tmp_path: Path, roles: dict, **kwargs) -> EvalLog:
-    [log] = eval(
-        task,
-        model="mockllm/model",
-        model_roles=roles,
-        log_dir=str(tmp_path),
-        display="none",
-        **kwargs,
-    )
-    assert log.status == "success", log.error
-    return read_eval_log(log.location)
-
-
-def metrics_of(log: EvalLog) -> dict[str, float]:
-    return {f"{s.name}/{k}": m.value for s in log.results.scores for k, m in s.metrics.items()}
 
 
 # two hard prompts and one creative-writing prompt of v2.0

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ScriptedJudge, is_global, make_spec, standard_judge
+from conftest import ScriptedJudge, is_global, make_spec, metrics_of, run_eval, standard_judge
 from inspect_ai import eval
-from inspect_ai.log import EvalLog, read_eval_log
+from inspect_ai.log import read_eval_log
 
 from harness.benchmarks import healthbench as hb
 from harness.benchmarks import writingbench as wb
@@ -23,27 +23,6 @@ from harness.store import SpecStore
 
 ROOT = Path(__file__).resolve().parents[1]
 GLOBAL = 6
-
-
-def run_eval(task, tmp_path: Path, roles: dict, **kwargs) -> EvalLog:
-    [log] = eval(
-        task,
-        model="mockllm/model",
-        model_roles=roles,
-        log_dir=str(tmp_path),
-        display="none",
-        **kwargs,
-    )
-    assert log.status == "success", log.error
-    return read_eval_log(log.location)
-
-
-def metrics_of(log: EvalLog) -> dict[str, float]:
-    out = {}
-    for s in log.results.scores:
-        for name, m in s.metrics.items():
-            out[f"{s.name}/{name}"] = m.value
-    return out
 
 
 # -- WritingBench ------------------------------------------------------------------------

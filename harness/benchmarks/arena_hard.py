@@ -77,6 +77,7 @@ from pydantic import BaseModel, Field, computed_field
 from harness.data import DataError, DataFile, resolve
 from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, JudgeReplyError, TokenUsage, ask_judge
 from harness.judges.parsing import one_line
+from harness.replay import response_of
 
 VERSIONS = ("v2.0", "v0.1")
 METADATA_KEY = "arena_hard"
@@ -207,30 +208,13 @@ def load_questions(
     return questions
 
 
-def _answer_text(record: dict[str, Any]) -> str | None:
-    try:  # current schema: messages[-1].content.answer
-        content = record["messages"][-1]["content"]
-        content = content.get("answer") if isinstance(content, dict) else content
-        if isinstance(content, str):
-            return content
-    except (KeyError, IndexError, TypeError):
-        pass
-    try:  # original v0.1 schema: choices[0].turns[0].content
-        content = record["choices"][0]["turns"][0]["content"]
-        if isinstance(content, str):
-            return content
-    except (KeyError, IndexError, TypeError):
-        pass
-    return None
-
-
 def load_answers(version: str, model: str) -> dict[str, Answer]:
     """A model's published answers by question uid (either answer schema)."""
     path = resolve(answer_file(version, model))
     answers = {}
     for lineno, r in _read_records(path):
         uid = r.get("uid", r.get("question_id"))
-        text = _answer_text(r)
+        text = response_of(r)
         if not isinstance(uid, str) or text is None:
             raise DataError(
                 f"{path}:{lineno}: expected uid and messages[-1].content.answer "
