@@ -6,15 +6,15 @@ cd "$(dirname "$0")/.."
 
 python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 
+if [[ -z "${HARNESS_DATA_DIR:-}" && -d ../shared/data ]]; then
+  export HARNESS_DATA_DIR="$(cd ../shared/data && pwd)"
+fi
+
 # Checkers run in Docker: install/start an engine if needed and build the sandbox image
 # (offline when no registry answers). Without Docker the sandbox tests skip, except in CI
 # (CI=true), where they fail.
 if ! { bash sandboxes/setup_docker.sh && bash sandboxes/build_image.sh; }; then
   echo "[test.sh] Docker is not usable here: sandbox tests will skip (or fail under CI=true)" >&2
-fi
-
-if [[ -z "${HARNESS_DATA_DIR:-}" && -d ../shared/data ]]; then
-  export HARNESS_DATA_DIR="$(cd ../shared/data && pwd)"
 fi
 
 exec python -m pytest -q "$@"
