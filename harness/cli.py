@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from harness.cache import JudgmentCache
+from harness.checkers import resolve_runtime
 from harness.data import DataError, read_jsonl
 from harness.protocols import rubric_protocol_named
 from harness.reward import COMPONENTS, HybridConfig
@@ -83,7 +84,9 @@ async def _score(args: argparse.Namespace) -> int:
                 f"{args.responses}:{i}: no spec for prompt {item['prompt_id']!r} in {args.specs}"
             )
         requests.append(ScoreRequest(spec, str(item["response"])))
+    needs_checks = any(r.spec.checkers for r in requests)
     engine = RewardEngine(
+        checker_runtime=resolve_runtime(args.checker_runtime) if needs_checks else None,
         rubric_judge=_model(args.rubric_grader or args.grader),
         global_judge=_model(args.global_grader or args.grader),
         rubric_protocol=rubric_protocol_named(args.rubric_mode),
@@ -144,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
         help="single | per_criterion | writingbench | healthbench",
     )
     p.add_argument("--weights", type=float, nargs=3, metavar=("RUBRIC", "GLOBAL", "CODE"))
+    p.add_argument(
+        "--checker-runtime",
+        default="auto",
+        help="where checkers run: auto | docker | local | local-unsafe (see the README)",
+    )
     p.add_argument("--cache", default=None, help="SQLite judgment cache file")
     p.add_argument("--batch-size", type=int, default=64)
     p.set_defaults(func=lambda a: asyncio.run(_score(a)))

@@ -90,3 +90,54 @@ def test_score_unknown_prompt_is_an_error(store: SpecStore, tmp_path: Path, caps
         == 2
     )
     assert "r.jsonl:1: no spec for prompt 'nope'" in capsys.readouterr().err
+
+
+def test_score_runs_checkers_through_the_chosen_runtime(tmp_path: Path, capsys) -> None:
+    store = SpecStore(tmp_path / "specs.jsonl", create=True)
+    spec = make_spec(
+        prompt_id="c",
+        checkers=[("lower", "All lowercase.", "def check(r):\n    return r == r.lower()\n")],
+    )
+    store.put(spec)
+    responses = tmp_path / "r.jsonl"
+    responses.write_text(json.dumps({"prompt_id": "c", "response": "quiet sea"}) + "\n")
+    out = tmp_path / "o.jsonl"
+    assert (
+        main(
+            [
+                "score",
+                str(responses),
+                "--specs",
+                str(store.path),
+                "--out",
+                str(out),
+                "--checker-runtime",
+                "local-unsafe",
+            ]
+        )
+        == 0
+    )
+    [result] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert result["code"]["value"] == 1.0 and result["code"]["checks"][0]["status"] == "pass"
+    assert result["reward"] == 1.0  # no judge: code only, and said so
+    assert "combined without unscored rubric, global" in result["reward_reason"]
+    # the default local runtime refuses generated code, and the reason says how to get Docker
+    assert (
+        main(
+            [
+                "score",
+                str(responses),
+                "--specs",
+                str(store.path),
+                "--out",
+                str(out),
+                "--checker-runtime",
+                "local",
+            ]
+        )
+        == 0
+    )
+    [refused] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (
+        refused["code"]["status"] == "unscored" and "setup_docker.sh" in refused["code"]["reason"]
+    )
