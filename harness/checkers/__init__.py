@@ -9,6 +9,7 @@ speaking to the same runner (``sandboxes/runner.py``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
@@ -66,6 +67,7 @@ class UnavailableRuntime:
 
 
 _shared_pools: dict[str, CheckerRuntime] = {}
+_shared_pools_lock = threading.Lock()  # samples resolve their runtime concurrently, in threads
 
 
 def _in_inspect_sandbox() -> bool:
@@ -80,16 +82,17 @@ def _in_inspect_sandbox() -> bool:
 
 def _shared_pool(kind: str) -> CheckerRuntime:
     """One pool per kind per process: containers are warm across samples and tasks."""
-    if kind not in _shared_pools:
-        if kind == "docker":
-            from harness.checkers.docker_pool import DockerPool
+    with _shared_pools_lock:
+        if kind not in _shared_pools:
+            if kind == "docker":
+                from harness.checkers.docker_pool import DockerPool
 
-            _shared_pools[kind] = DockerPool()
-        else:
-            from harness.checkers.runtime import LocalRuntime
+                _shared_pools[kind] = DockerPool()
+            else:
+                from harness.checkers.runtime import LocalRuntime
 
-            _shared_pools[kind] = LocalRuntime(allow_untrusted=kind == "local-unsafe")
-    return _shared_pools[kind]
+                _shared_pools[kind] = LocalRuntime(allow_untrusted=kind == "local-unsafe")
+        return _shared_pools[kind]
 
 
 def resolve_runtime(kind: str) -> CheckerRuntime:
