@@ -7,6 +7,7 @@ import asyncio
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 from harness.cache import JudgmentCache
 from harness.checkers import resolve_runtime
@@ -63,6 +64,83 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 1
     print(_show(spec))
     return 0
+
+
+def _prompts_to_build(args: argparse.Namespace) -> list:
+    from harness.build.pipeline import PromptToBuild
+    from harness.spec import PromptMessage
+
+    if args.benchmark:
+        return [PromptToBuild(pid, prompt) for pid, prompt in benchmark_prompts(args.benchmark)]
+    items = []
+    for i, record in enumerate(read_jsonl(Path(args.prompts), required=("id", "prompt")), start=1):
+        raw = record["prompt"]
+        if not isinstance(raw, str | list):
+            raise DataError(f"{args.prompts}:{i}: 'prompt' must be text or a list of messages")
+        prompt = (
+            raw if isinstance(raw, str) else tuple(PromptMessage.model_validate(m) for m in raw)
+        )
+        items.append(PromptToBuild(str(record["id"]), prompt, record.get("label") or args.label))
+    return items
+
+
+def benchmark_prompts(name: str) -> list[tuple[str, Any]]:
+    """(prompt id, prompt) of a benchmark's prompts, through its loader."""
+    if name in ("ifeval", "ifbench"):
+        from harness.benchmarks import instruction_following as inf
+
+        return [(f"{name}-{r['key']}", r["prompt"]) for r in inf.load_records(name)]
+    if name == "writingbench":
+        from harness.benchmarks import writingbench as wb
+
+        return [(f"writingbench-{r['index']}", r["query"]) for r in wb.load_records()]
+    if name == "healthbench":
+        from harness.benchmarks import healthbench as hb
+
+        return [(r["prompt_id"], hb.native_spec(r).prompt) for r in hb.load_records("sample_500")]
+    if name == "alpaca_eval":
+        from harness.benchmarks import alpaca_eval as ae
+
+        return [(f"alpaca_eval-{r['index']}", r["instruction"]) for r in ae.load_records()]
+    raise DataError(
+        f"unknown benchmark {name!r}; expected ifeval, ifbench, writingbench, healthbench or alpaca_eval"
+    )
+
+
+def _roles(pairs: list[str]) -> dict[str, str]:
+    roles = {}
+    for pair in pairs:
+        name, sep, model = pair.partition("=")
+        if not sep or not name or not model:
+            raise ValueError(f"--model-role expects name=model, got {pair!r}")
+        roles[name] = model
+    return roles
+
+
+async def _build(args: argparse.Namespace) -> int:
+    from harness.build.pipeline import BuildSettings, build_all
+
+    roles = _roles(args.model_role)
+    if "spec_builder" not in roles:
+        raise ValueError("bind the generator: --model-role spec_builder=<model>")
+    out = Path(args.out)
+    if out.exists() and not args.resume:
+        raise ValueError(
+            f"{out} exists: pass --resume to continue it (finished prompts are skipped)"
+        )
+    items = _prompts_to_build(args)[: args.limit]
+    store = SpecStore(out, create=True)
+    settings = BuildSettings(
+        builder=_model(roles["spec_builder"]),
+        classifier=_model(roles.get("classifier")),
+        runtime=None if args.no_checkers else resolve_runtime(args.checker_runtime),
+        max_criteria=args.max_criteria,
+    )
+    report = Path(args.report) if args.report else out.with_suffix(".report.jsonl")
+    summary = await build_all(items, store, settings, report, concurrency=args.concurrency)
+    print(f"specs: {out}")
+    print(f"validation report: {report}")
+    return 0 if summary.failed == 0 else 1
 
 
 def _model(name: str | None):
@@ -126,6 +204,41 @@ def main(argv: list[str] | None = None) -> int:
     p = spec.add_parser("validate", help="parse a spec store and report what it holds")
     p.add_argument("store")
     p.set_defaults(func=cmd_validate)
+    p = spec.add_parser(
+        "build",
+        help="build specs from prompts (classify, rubric, checkers validated in the sandbox)",
+    )
+    p.add_argument(
+        "prompts", nargs="?", help='JSONL of {"id": ..., "prompt": ..., "label": optional}'
+    )
+    p.add_argument(
+        "--benchmark",
+        help="build for a benchmark's prompts instead (ifeval, ifbench, writingbench, healthbench, alpaca_eval)",
+    )
+    p.add_argument("--out", required=True, help="spec store (JSONL) to write")
+    p.add_argument(
+        "--model-role",
+        action="append",
+        default=[],
+        help="spec_builder=MODEL (required), classifier=MODEL (optional)",
+    )
+    p.add_argument("--label", help="task label for every prompt (skips classification)")
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an existing store, skipping finished prompts",
+    )
+    p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--max-criteria", type=int, default=12)
+    p.add_argument(
+        "--checker-runtime",
+        default="docker",
+        help="where generated checkers are validated (docker | sandbox)",
+    )
+    p.add_argument("--no-checkers", action="store_true", help="rubrics only")
+    p.add_argument("--report", help="validation report (default: OUT with .report.jsonl)")
+    p.set_defaults(func=lambda a: asyncio.run(_build(a)))
     p = spec.add_parser("show", help="print one prompt's spec")
     p.add_argument("prompt_id", help="prompt id (or a spec version)")
     p.add_argument("--store", required=True)

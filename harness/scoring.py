@@ -259,6 +259,12 @@ class RewardEngine:
             return RubricResult(status="absent", reason="rubric component not requested")
         if not spec.criteria:
             return RubricResult(status="absent", reason="spec has no rubric criteria")
+        graded = spec.graded_criteria
+        if not graded:
+            return RubricResult(status="absent", reason="every criterion is verified by a checker")
+        covered = len(spec.criteria) - len(graded)
+        if covered:  # the judge sees only what no checker verifies (same version: same cache key)
+            spec = spec.model_copy(update={"criteria": graded})
         if self.rubric_judge is None:
             return RubricResult(
                 status="unscored", reason="no rubric judge model bound (bind the grader role)"
@@ -289,12 +295,16 @@ class RewardEngine:
             for c in spec.criteria
         ]
         clipped, unclipped = rubric_score(spec.criteria, {j.id: j.value for j in grades.judgments})
+        notes = [
+            *grades.notes,
+            *([f"{covered} criteria verified by checkers, not graded here"] if covered else []),
+        ]
         return RubricResult(
             status="scored",
             value=clipped,
             unclipped=unclipped,
             criteria=records,
-            notes=grades.notes,
+            notes=notes,
             **common,
         )
 

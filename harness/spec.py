@@ -54,6 +54,9 @@ class Criterion(BaseModel):
     tags: tuple[str, ...] = ()
     anchors: dict[str, str] = Field(default_factory=dict)
     """Optional band descriptions for scaled criteria, e.g. {"1-2": ..., "9-10": ...}."""
+    covered_by: str | None = None
+    """Id of the checker that verifies this criterion: the rubric judge then skips it, so a
+    hard constraint is not counted twice."""
 
     @field_validator("weight")
     @classmethod
@@ -61,6 +64,15 @@ class Criterion(BaseModel):
         if not math.isfinite(w) or w == 0:
             raise ValueError(f"weight must be a finite non-zero number, got {w!r}")
         return w
+
+
+class Probe(BaseModel):
+    """A test vector of a checker: a response and the verdict it must get (None: any verdict,
+    but no error — edge cases such as an empty or a very long response)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    response: str
+    expected: bool | None
 
 
 class Checker(BaseModel):
@@ -75,6 +87,8 @@ class Checker(BaseModel):
     constraint: str = Field(min_length=1)
     source: str = Field(min_length=1)
     kwargs: dict[str, Any] = Field(default_factory=dict)
+    probes: tuple[Probe, ...] = ()
+    """The responses it was validated on, kept as its test vectors."""
 
     @field_validator("source")
     @classmethod
@@ -163,8 +177,19 @@ class RewardSpec(BaseModel):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"duplicate {kind} ids: {dupes}")
-        if self.criteria and not any(c.weight > 0 for c in self.criteria):
+        graded = self.graded_criteria
+        if graded and not any(c.weight > 0 for c in graded):
             raise ValueError("a rubric needs at least one criterion with positive weight")
+        checker_ids = {k.id for k in self.checkers}
+        unknown = sorted(
+            {
+                c.covered_by
+                for c in self.criteria
+                if c.covered_by and c.covered_by not in checker_ids
+            }
+        )
+        if unknown:
+            raise ValueError(f"criteria covered by unknown checkers {unknown}")
         # Hashes are derived; a stored value that disagrees means the content was edited
         # in place, which would silently reuse judgments of a different spec.
         for name, actual in (
@@ -197,6 +222,11 @@ class RewardSpec(BaseModel):
         data = self.model_dump(exclude={"version", "prompt_hash"})
         data.update(changes)
         return RewardSpec.model_validate(data)
+
+    @property
+    def graded_criteria(self) -> tuple[Criterion, ...]:
+        """The criteria the rubric judge grades (those not verified by a checker)."""
+        return tuple(c for c in self.criteria if c.covered_by is None)
 
     @property
     def criterion_weight_total(self) -> float:

@@ -1,4 +1,5 @@
-"""The spec store: one JSON spec per line, append-only by version, written atomically.
+"""The spec store: one JSON spec per line, append-only by version, written atomically
+(a whole-file rewrite, or a single appended line).
 
 Several versions of one prompt's spec may coexist (editing makes a new version); lookups by
 prompt id or prompt hash return the newest version unless a version is asked for.
@@ -103,6 +104,26 @@ class SpecStore:
 
     def put(self, spec: RewardSpec) -> None:
         self.put_many([spec])
+
+    def append(self, spec: RewardSpec) -> bool:
+        """Add one spec by appending its line (one write, then fsync): for incremental builds,
+        where rewriting the file per spec would be quadratic. A kill loses at most this spec.
+        Returns False when this version is already stored."""
+        with self._lock:
+            if spec.version in self._by_version:
+                return False
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            line = (spec.model_dump_json() + "\n").encode("utf-8")
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                written = os.write(fd, line)
+                if written != len(line):
+                    raise OSError(f"short write to {self.path} ({written} of {len(line)} bytes)")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._index(spec)
+            return True
 
     def put_many(self, specs: Iterable[RewardSpec]) -> None:
         """Add specs (already-present versions are skipped) and rewrite the file atomically."""
