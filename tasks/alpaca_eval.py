@@ -8,7 +8,7 @@ from inspect_ai.model import ModelOutput
 from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
 
 from harness.benchmarks import alpaca_eval as ae
-from harness.scorers import SPEC_KEY, hybrid_reward
+from harness.scorers import hybrid_reward, spec_metadata
 from harness.spec import Provenance, RewardSpec
 
 SPEC_TEMPLATE = "alpaca-eval-prompt-only@1"
@@ -52,6 +52,7 @@ def alpaca_eval(
     logprobs: bool = True,
     cache_path: str | None = None,
     structured_output: bool = True,
+    specs: str | None = None,
 ) -> Task:
     """AlpacaEval 2 (805 instructions; the baseline is gpt4_1106_preview).
 
@@ -67,6 +68,8 @@ def alpaca_eval(
         cache_path: SQLite file for the judgment cache of the hybrid reward.
         structured_output: Ask the global judge for schema-constrained JSON (turn off for
             servers that reject response schemas).
+        specs: A spec store (e.g. from `harness spec build`): the hybrid reward uses the spec
+            built for each prompt instead of the prompt-only one.
     """
     records = ae.load_records()
     samples = [
@@ -78,7 +81,7 @@ def alpaca_eval(
                 "dataset": record["dataset"],
                 "instruction": record["instruction"],
                 "baseline_output": record["baseline_output"],
-                SPEC_KEY: prompt_only_spec(record).model_dump(mode="json"),
+                **spec_metadata(prompt_only_spec(record), specs),
             },
         )
         for record in records

@@ -8,7 +8,7 @@ from inspect_ai.model import ModelOutput
 from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
 
 from harness.benchmarks import arena_hard as ah
-from harness.scorers import SPEC_KEY, hybrid_reward
+from harness.scorers import hybrid_reward, spec_metadata
 from harness.spec import Provenance, RewardSpec
 
 SPEC_TEMPLATE = "arena-hard-prompt-only@1"
@@ -52,6 +52,7 @@ def arena_hard(
     judge_max_tokens: int | None = None,
     cache_path: str | None = None,
     structured_output: bool = True,
+    specs: str | None = None,
 ) -> Task:
     """Arena-Hard-Auto v2.0 (750 questions) or v0.1 (500), judged against the official baseline.
 
@@ -69,6 +70,8 @@ def arena_hard(
         cache_path: SQLite file for the judgment cache of the hybrid reward.
         structured_output: Ask the global judge for schema-constrained JSON (turn off for
             servers that reject response schemas).
+        specs: A spec store (e.g. from `harness spec build`): the hybrid reward uses the spec
+            built for each prompt instead of the prompt-only one.
     """
     categories = [category] if isinstance(category, str) else category
     questions = ah.load_questions(version, categories)
@@ -101,7 +104,7 @@ def arena_hard(
                         "baseline_answer": answer.text,
                         "baseline_style": answer.metadata,
                     },
-                    SPEC_KEY: prompt_only_spec(version, q).model_dump(mode="json"),
+                    **spec_metadata(prompt_only_spec(version, q), specs),
                 },
             )
         )

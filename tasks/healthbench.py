@@ -7,7 +7,7 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import generate
 
 from harness.benchmarks import healthbench as hb
-from harness.scorers import SPEC_KEY, chat_messages, hybrid_reward, reward_metrics
+from harness.scorers import chat_messages, hybrid_reward, reward_metrics, spec_metadata
 
 
 @task
@@ -20,6 +20,7 @@ def healthbench(
     judge_max_tokens: int | None = None,
     cache_path: str | None = None,
     structured_output: bool = True,
+    specs: str | None = None,
 ) -> Task:
     """HealthBench conversations (subset full / hard / consensus / sample_500; filter by theme).
 
@@ -34,6 +35,8 @@ def healthbench(
         cache_path: SQLite file for the judgment cache (re-scoring reuses judgments).
         structured_output: Ask judges for schema-constrained JSON (turn off for servers
             that reject response schemas).
+        specs: A spec store (e.g. from `harness spec build`): the hybrid reward uses the spec
+            built for each prompt instead of the native one; official metrics stay native.
     """
     themes = [theme] if isinstance(theme, str) else theme
     samples = []
@@ -46,7 +49,7 @@ def healthbench(
                 metadata={
                     "theme": hb.theme_of(record),
                     "example_tags": record.get("example_tags", []),
-                    SPEC_KEY: spec.model_dump(mode="json"),
+                    **spec_metadata(spec, specs),
                 },
             )
         )

@@ -13,6 +13,7 @@ def ifeval(
     require_grader: bool = False,
     weights: dict[str, float] | None = None,
     judge_max_tokens: int | None = None,
+    specs: str | None = None,
 ) -> Task:
     """IFEval (541 prompts, Google) with the official checkers run in the checker sandbox.
 
@@ -25,5 +26,7 @@ def ifeval(
             accuracies and the code score still come out.
         weights: Hybrid component weights, e.g. {"global": 1, "code": 1}.
         judge_max_tokens: Max tokens of each judge reply.
+        specs: A spec store (e.g. from `harness spec build`): the hybrid reward uses the spec
+            built for each prompt; the official accuracies keep the official checkers.
     """
-    return build_task("ifeval", checker_runtime, require_grader, weights, judge_max_tokens)
+    return build_task("ifeval", checker_runtime, require_grader, weights, judge_max_tokens, specs)

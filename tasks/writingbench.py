@@ -7,7 +7,7 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import generate
 
 from harness.benchmarks import writingbench as wb
-from harness.scorers import SPEC_KEY, hybrid_reward, reward_metrics
+from harness.scorers import hybrid_reward, reward_metrics, spec_metadata
 
 
 @task
@@ -20,6 +20,7 @@ def writingbench(
     judge_max_tokens: int | None = None,
     cache_path: str | None = None,
     structured_output: bool = True,
+    specs: str | None = None,
 ) -> Task:
     """WritingBench (1,000 prompts; filter with domain1 / domain2).
 
@@ -34,6 +35,8 @@ def writingbench(
         cache_path: SQLite file for the judgment cache (re-scoring reuses judgments).
         structured_output: Ask judges for schema-constrained JSON (turn off for servers
             that reject response schemas).
+        specs: A spec store (e.g. from `harness spec build`): the hybrid reward uses the spec
+            built for each prompt instead of the native one; official metrics stay native.
     """
     d1 = [domain1] if isinstance(domain1, str) else domain1
     d2 = [domain2] if isinstance(domain2, str) else domain2
@@ -47,7 +50,7 @@ def writingbench(
                 metadata={
                     "domain1": record["domain1"],
                     "domain2": record["domain2"],
-                    SPEC_KEY: spec.model_dump(mode="json"),
+                    **spec_metadata(spec, specs),
                 },
             )
         )

@@ -286,3 +286,42 @@ def test_cli_build_on_ifbench_is_resumable_and_its_specs_score_real_responses(
             (0.5 + 0.5 * 0.2) / 0.7
         )  # c1 is left to the checker
         assert result.reward == pytest.approx((result.rubric.value + 0.5 + result.code.value) / 3)
+
+
+def test_benchmark_task_with_a_built_spec_store(tmp_path: Path) -> None:
+    """Native vs generated: the hybrid reward uses the built spec; official metrics stay native."""
+    from conftest import metrics_of, run_eval
+
+    from harness.benchmarks import writingbench as wb
+    from harness.tasks.writingbench import writingbench
+
+    every = wb.load_records(["Education"])
+    store = SpecStore(tmp_path / "built.jsonl", create=True)
+    items = [PromptToBuild(f"wb-{r['index']}", r["query"]) for r in every]
+    settings = BuildSettings(builder=builder().model())
+    asyncio.run(
+        build_all(
+            items, store, settings, tmp_path / "r.jsonl", concurrency=8, progress=lambda _: None
+        )
+    )
+    assert len(store) == len(every) == 111
+    records = every[:2]
+    judge = standard_judge({"c1": "yes", "c2": "yes", "c3": "no", "c4": "no"}, global_score=8)
+    log = run_eval(
+        writingbench(domain1="Education", specs=str(store.path), rubric_mode="single"),
+        tmp_path,
+        {"grader": judge.model()},
+        sample_id=[r["index"] for r in records],
+    )
+    for sample in log.samples:
+        value = sample.scores["hybrid_reward"].value
+        assert value["rubric"] == pytest.approx(
+            (0.3 + 0.5) / 1.0
+        )  # the generated rubric, graded in one call
+        assert value["reward"] == pytest.approx((0.8 + 0.8) / 2)
+    metrics = metrics_of(log)
+    assert (
+        metrics["hybrid_reward/writingbench_unscored"] == 2
+    )  # no native judgments: no official score
+    with pytest.raises(Exception, match="has no spec for prompt"):
+        writingbench(domain1="Finance & Business", specs=str(store.path))

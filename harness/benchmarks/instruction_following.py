@@ -224,9 +224,9 @@ def instruction_following(checker_runtime: str | CheckerRuntime = "auto") -> Sco
     """
 
     async def score(state: TaskState, target: Target) -> Score:
-        from harness.scorers import spec_of
+        from harness.scorers import native_spec_of
 
-        spec = spec_of(state)
+        spec = native_spec_of(state)
         runtime = checker_runtime
         if isinstance(runtime, str):
             runtime = await asyncio.to_thread(resolve_runtime, runtime)
@@ -268,6 +268,7 @@ def build_task(
     require_grader: bool,
     weights: dict[str, float] | None,
     judge_max_tokens: int | None,
+    specs: str | None = None,
 ) -> Any:
     """The IFEval / IFBench task: official accuracies and the hybrid reward on the built-in spec."""
     from inspect_ai import Task
@@ -275,7 +276,7 @@ def build_task(
     from inspect_ai.solver import generate
 
     from harness.checkers.inspect_sandbox import sandbox_spec
-    from harness.scorers import SPEC_KEY, hybrid_reward
+    from harness.scorers import hybrid_reward, spec_metadata
 
     samples = [
         Sample(
@@ -283,7 +284,7 @@ def build_task(
             input=record["prompt"],
             metadata={
                 "instruction_id_list": record["instruction_id_list"],
-                SPEC_KEY: native_spec(record, benchmark).model_dump(mode="json"),
+                **spec_metadata(native_spec(record, benchmark), specs),
             },
         )
         for record in load_records(benchmark)
