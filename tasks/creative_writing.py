@@ -8,7 +8,7 @@ from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
 from harness.benchmarks import creative_writing as cw
-from harness.scorers import SPEC_KEY, hybrid_reward, reward_metrics
+from harness.scorers import hybrid_reward, reward_metrics, spec_metadata
 
 
 @task
@@ -22,6 +22,7 @@ def creative_writing(
     judge_max_tokens: int | None = None,
     cache_path: str | None = None,
     structured_output: bool = True,
+    specs: str | None = None,
 ) -> Task:
     """Creative Writing v3 (32 prompts × 3 seeds; filter with prompt_id / category).
 
@@ -41,6 +42,8 @@ def creative_writing(
         cache_path: SQLite file for the judgment cache (re-scoring reuses judgments).
         structured_output: Ask judges for schema-constrained JSON (turn off for servers
             that reject response schemas; the official protocol never uses a schema).
+        specs: A spec store (e.g. from `harness spec build`): the hybrid reward uses the spec
+            built for each prompt instead of the native one; the official score stays native.
     """
     ids = [prompt_id] if isinstance(prompt_id, str) else prompt_id
     categories = [category] if isinstance(category, str) else category
@@ -59,7 +62,7 @@ def creative_writing(
                     "category": record["category"],
                     "title": record["title"],
                     "seed_modifier": record["seed_modifier"],
-                    SPEC_KEY: spec.model_dump(mode="json"),
+                    **spec_metadata(spec, specs),
                 },
             )
         )

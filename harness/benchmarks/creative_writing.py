@@ -66,6 +66,7 @@ from typing import Any
 from inspect_ai.model import ChatMessage, ChatMessageUser, GenerateConfig, Model
 from inspect_ai.scorer import Metric, SampleScore, Value, metric
 
+from harness.benchmarks import native_result
 from harness.data import DataError, DataFile, read_jsonl, resolve
 from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, JudgeReply, JudgeReplyError, ask_judge
 from harness.judges.rubric import (
@@ -597,7 +598,7 @@ def creative_writing_score() -> Metric:
     def compute(scores: list[SampleScore]) -> Value:
         items: list[float] = []
         for s in scores:
-            result = RewardResult.from_metadata(s.score.metadata)
+            result = native_result(s)
             value = None if result is None else sample_item_score(result)
             if value is not None:
                 items.append(value)
