@@ -36,11 +36,18 @@ def _show(spec: RewardSpec) -> str:
     ]
     for c in spec.criteria:
         kind = f" [{c.category}]" if c.category else ""
-        lines.append(f"  {c.id:>6}  {c.weight:>+6g}{kind}  {c.text}")
+        covered = f"  (verified by {c.covered_by})" if c.covered_by else ""
+        lines.append(f"  {c.id:>6}  {c.weight:>+6g}{kind}  {c.text}{covered}")
     lines.append("")
     lines.append(f"Checkers ({len(spec.checkers)}):")
     for k in spec.checkers:
-        lines.append(f"  {k.id:>6}  {k.constraint}")
+        probes = f"  ({len(k.probes)} probes)" if k.probes else ""
+        lines.append(f"  {k.id:>6}  {k.constraint}{probes}")
+    if spec.provenance.usage:
+        lines.append("")
+        lines.append(
+            "Build tokens: " + ", ".join(f"{k} {v}" for k, v in spec.provenance.usage.items())
+        )
     return "\n".join(lines)
 
 
@@ -53,7 +60,48 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{args.store}: {len(store)} spec version(s) for {len(latest)} prompt(s); "
         f"{criteria} criteria and {checkers} checkers in the newest versions"
     )
-    return 0
+    if not args.run_probes:
+        return 0
+    failures = asyncio.run(_rerun_probes(latest, resolve_runtime(args.checker_runtime)))
+    for line in failures:
+        print(line)
+    verdict = (
+        f"{len(failures)} failure(s)"
+        if failures
+        else "every checker still gives its recorded verdicts"
+    )
+    print(f"probes: {verdict}")
+    return 1 if failures else 0
+
+
+async def _rerun_probes(specs: list[RewardSpec], runtime: Any) -> list[str]:
+    """Run every checker on its recorded probes again (in the checker runtime)."""
+    from harness.checkers import CheckItem
+
+    jobs = []
+    for spec in specs:
+        for checker in spec.checkers:
+            one = spec.model_copy(update={"checkers": (checker,), "criteria": ()})
+            jobs += [
+                (spec, checker, probe, CheckItem(one, probe.response)) for probe in checker.probes
+            ]
+    if not jobs:
+        return []
+    verdicts = await runtime.check([job[3] for job in jobs])
+    failures = []
+    for (spec, checker, probe, _), [v] in zip(jobs, verdicts, strict=True):
+        wrong = probe.expected is not None and (v.status == "pass") != probe.expected
+        if v.status == "error" or wrong:
+            expected = "pass" if probe.expected else "fail"
+            detail = (
+                f"{v.error_kind}: {v.message}"
+                if v.status == "error"
+                else f"{v.status}, expected {expected}"
+            )
+            failures.append(
+                f"{spec.prompt_id} {checker.id}: probe {probe.response[:40]!r}: {detail}"
+            )
+    return failures
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -98,12 +146,16 @@ def benchmark_prompts(name: str) -> list[tuple[str, Any]]:
         from harness.benchmarks import healthbench as hb
 
         return [(r["prompt_id"], hb.native_spec(r).prompt) for r in hb.load_records("sample_500")]
+    if name == "arena_hard":
+        from harness.benchmarks import arena_hard as ah
+
+        return [(f"arena_hard-{q.uid}", q.prompt) for q in ah.load_questions("v2.0")]
     if name == "alpaca_eval":
         from harness.benchmarks import alpaca_eval as ae
 
         return [(f"alpaca_eval-{r['index']}", r["instruction"]) for r in ae.load_records()]
     raise DataError(
-        f"unknown benchmark {name!r}; expected ifeval, ifbench, writingbench, healthbench or alpaca_eval"
+        f"unknown benchmark {name!r}; expected ifeval, ifbench, writingbench, healthbench, arena_hard or alpaca_eval"
     )
 
 
@@ -203,6 +255,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     p = spec.add_parser("validate", help="parse a spec store and report what it holds")
     p.add_argument("store")
+    p.add_argument(
+        "--run-probes",
+        action="store_true",
+        help="re-run every checker on its recorded probes in the sandbox",
+    )
+    p.add_argument(
+        "--checker-runtime",
+        default="docker",
+        help="where the probes run (docker | sandbox | local-unsafe)",
+    )
     p.set_defaults(func=cmd_validate)
     p = spec.add_parser(
         "build",

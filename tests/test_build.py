@@ -325,3 +325,34 @@ def test_benchmark_task_with_a_built_spec_store(tmp_path: Path) -> None:
     )  # no native judgments: no official score
     with pytest.raises(Exception, match="has no spec for prompt"):
         writingbench(domain1="Finance & Business", specs=str(store.path))
+
+
+@pytest.mark.docker
+def test_validate_reruns_recorded_probes_in_the_sandbox(pool, tmp_path: Path, capsys) -> None:
+    from harness.cli import main
+
+    store = SpecStore(tmp_path / "s.jsonl", create=True)
+    settings = BuildSettings(builder=builder().model(), runtime=pool)
+    asyncio.run(build_all([PROMPT], store, settings, tmp_path / "r.jsonl", progress=lambda _: None))
+    assert main(["spec", "validate", str(store.path), "--run-probes"]) == 0
+    assert "every checker still gives its recorded verdicts" in capsys.readouterr().out
+    [spec] = list(store)
+    [checker] = spec.checkers
+    flipped = [
+        p.model_copy(update={"expected": not p.expected}) if p.expected is not None else p
+        for p in checker.probes
+    ]
+    store.append(spec.edit(checkers=(checker.model_copy(update={"probes": tuple(flipped)}),)))
+    assert main(["spec", "validate", str(store.path), "--run-probes"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "p1 k1: probe 'one two three four five': pass, expected fail" in out
+        and "4 failure(s)" in out
+    )
+    assert main(["spec", "show", "p1", "--store", str(store.path)]) == 0
+    shown = capsys.readouterr().out
+    assert (
+        "(verified by k1)" in shown
+        and "(7 probes)" in shown
+        and "Build tokens: input_tokens" in shown
+    )
