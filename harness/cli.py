@@ -189,7 +189,10 @@ async def _build(args: argparse.Namespace) -> int:
         max_criteria=args.max_criteria,
     )
     report = Path(args.report) if args.report else out.with_suffix(".report.jsonl")
-    summary = await build_all(items, store, settings, report, concurrency=args.concurrency)
+    prices = tuple(args.price_per_million) if args.price_per_million else None
+    summary = await build_all(
+        items, store, settings, report, concurrency=args.concurrency, prices=prices
+    )
     print(f"specs: {out}")
     print(f"validation report: {report}")
     return 0 if summary.failed == 0 else 1
@@ -300,6 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--no-checkers", action="store_true", help="rubrics only")
     p.add_argument("--report", help="validation report (default: OUT with .report.jsonl)")
+    p.add_argument(
+        "--price-per-million",
+        type=float,
+        nargs=2,
+        metavar=("INPUT", "OUTPUT"),
+        help="token prices, to total the cost",
+    )
     p.set_defaults(func=lambda a: asyncio.run(_build(a)))
     p = spec.add_parser("show", help="print one prompt's spec")
     p.add_argument("prompt_id", help="prompt id (or a spec version)")

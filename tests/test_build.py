@@ -129,6 +129,31 @@ def test_generated_checkers_are_never_run_on_the_host(tmp_path: Path) -> None:
     assert "refusing to run generated checker code outside a sandbox" in report["error"]
 
 
+def test_tokens_and_cost_are_totalled(tmp_path: Path) -> None:
+    store = SpecStore(tmp_path / "s.jsonl", create=True)
+    lines: list[str] = []
+    summary = asyncio.run(
+        build_all(
+            [PROMPT],
+            store,
+            BuildSettings(builder=builder().model()),
+            tmp_path / "r.jsonl",
+            progress=lines.append,
+            prices=(2.0, 8.0),
+        )
+    )
+    [spec] = list(store)
+    assert (summary.input_tokens, summary.output_tokens) == (
+        spec.provenance.usage["input_tokens"],
+        spec.provenance.usage["output_tokens"],
+    )
+    assert summary.cost == pytest.approx(
+        (summary.input_tokens * 2 + summary.output_tokens * 8) / 1e6
+    )
+    assert lines[0] == f"1 prompts: 0 already built, 1 to build ({BUILD_VERSION})"
+    assert lines[1].startswith("[1/1] p1: 4 criteria, 0 checkers") and "cost" in lines[-1]
+
+
 def test_rubric_only_build(tmp_path: Path) -> None:
     spec, report = asyncio.run(build_spec(PROMPT, BuildSettings(builder=builder().model())))
     assert spec is not None and not spec.checkers and len(spec.criteria) == 4
