@@ -73,8 +73,11 @@ def resolve(file: DataFile) -> Path:
     return cached
 
 
-def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Records of a JSONL file; a malformed line or a missing field is an error naming the line."""
+def read_jsonl_lines(
+    path: Path, required: tuple[str, ...] = ()
+) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, record) of a JSONL file; a malformed line or a missing field is an error
+    naming the line."""
     records = []
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, start=1):
@@ -89,8 +92,13 @@ def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, Any
             missing = [k for k in required if k not in record]
             if missing:
                 raise DataError(f"{path}:{lineno}: missing field(s) {missing}")
-            records.append(record)
+            records.append((lineno, record))
     return records
+
+
+def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Records of a JSONL file (see ``read_jsonl_lines``)."""
+    return [record for _, record in read_jsonl_lines(path, required)]
 
 
 def use_local_model_caches() -> None:

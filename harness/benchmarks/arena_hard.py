@@ -60,12 +60,10 @@ Where this differs from the official code, and why:
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,7 +72,7 @@ from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, Value,
 from inspect_ai.solver import TaskState
 from pydantic import BaseModel, Field, computed_field
 
-from harness.data import DataError, DataFile, resolve
+from harness.data import DataError, DataFile, read_jsonl_lines, resolve
 from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, JudgeReplyError, TokenUsage, ask_judge
 from harness.judges.parsing import one_line
 from harness.replay import response_of
@@ -153,22 +151,6 @@ class Answer:
     """The style attributes (token_len, header/list/bold counts) when the file has them."""
 
 
-def _read_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    records = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as ex:
-                raise DataError(f"{path}:{lineno}: invalid JSON ({ex.msg})") from None
-            if not isinstance(record, dict):
-                raise DataError(f"{path}:{lineno}: expected a JSON object")
-            records.append((lineno, record))
-    return records
-
-
 def load_questions(
     version: str = "v2.0", categories: Sequence[str] | None = None
 ) -> list[Question]:
@@ -179,7 +161,7 @@ def load_questions(
     """
     path = resolve(question_file(version))
     questions = []
-    for lineno, r in _read_records(path):
+    for lineno, r in read_jsonl_lines(path):
         uid = r.get("uid", r.get("question_id"))
         prompt = r.get("prompt")
         if prompt is None and r.get("turns"):
@@ -212,7 +194,7 @@ def load_answers(version: str, model: str) -> dict[str, Answer]:
     """A model's published answers by question uid (either answer schema)."""
     path = resolve(answer_file(version, model))
     answers = {}
-    for lineno, r in _read_records(path):
+    for lineno, r in read_jsonl_lines(path):
         uid = r.get("uid", r.get("question_id"))
         text = response_of(r)
         if not isinstance(uid, str) or text is None:
