@@ -24,12 +24,16 @@ from typing import Any
 from inspect_ai.model import (
     ChatMessage,
     GenerateConfig,
+    Model,
     ModelAPI,
     ModelOutput,
     ModelUsage,
+    get_model,
     modelapi,
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
+
+from harness.data import DataFile, resolve
 
 ID_FIELDS = ("id", "sample_id", "key", "uid", "question_id", "index")
 PROMPT_FIELDS = ("prompt", "instruction", "input")
@@ -96,6 +100,11 @@ def load_responses(path: str | Path) -> tuple[dict[str, str], dict[str, str]]:
     if not by_id and not by_prompt:
         raise ReplayError(f"replay: {path} has no records with an id or a prompt")
     return by_id, by_prompt
+
+
+def stored_responses_model(name: str, file: DataFile) -> Model:
+    """The replay model of a benchmark's published responses (a task's ``replay=`` argument)."""
+    return get_model(f"replay/{name}", responses=str(resolve(file)))
 
 
 def _current_sample_id() -> str | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ModelOutput
-from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
+from inspect_ai.solver import generate
 
 from harness.benchmarks import alpaca_eval as ae
+from harness.replay import stored_responses_model
 from harness.scorers import hybrid_reward, spec_metadata
 from harness.spec import Provenance, RewardSpec
 
@@ -26,21 +26,6 @@ def prompt_only_spec(record: dict) -> RewardSpec:
             source=ae.model_outputs_file(ae.BASELINE).url,
         ),
     )
-
-
-@solver
-def replay_outputs(model: str) -> Solver:
-    """Answer with a published model's AlpacaEval output instead of generating."""
-    outputs = ae.aligned_outputs(model)
-
-    async def solve(state: TaskState, generate: Generate) -> TaskState:
-        state.output = ModelOutput.from_content(
-            model=model, content=outputs[state.metadata["index"]]
-        )
-        state.messages.append(state.output.message)
-        return state
-
-    return solve
 
 
 @task
@@ -72,6 +57,8 @@ def alpaca_eval(
             built for each prompt instead of the prompt-only one.
     """
     records = ae.load_records()
+    if replay:
+        ae.aligned_outputs(replay, records)  # the published outputs answer these instructions
     samples = [
         Sample(
             id=record["index"],
@@ -88,7 +75,9 @@ def alpaca_eval(
     ]
     return Task(
         dataset=MemoryDataset(samples, name="alpaca_eval"),
-        solver=replay_outputs(replay) if replay else generate(),
+        solver=generate(),
+        # stored answers come through the shared replay/ model provider
+        model=stored_responses_model(replay, ae.model_outputs_file(replay)) if replay else None,
         scorer=[
             ae.alpaca_eval_pairwise(
                 require_grader=require_grader,

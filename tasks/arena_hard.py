@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ModelOutput
-from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
+from inspect_ai.solver import generate
 
 from harness.benchmarks import arena_hard as ah
+from harness.replay import stored_responses_model
 from harness.scorers import hybrid_reward, spec_metadata
 from harness.spec import Provenance, RewardSpec
 
@@ -26,20 +26,6 @@ def prompt_only_spec(version: str, question: ah.Question) -> RewardSpec:
             source=ah.question_file(version).url,
         ),
     )
-
-
-@solver
-def replay_answers(version: str, model: str) -> Solver:
-    """Answer with a published model's Arena-Hard answer instead of generating."""
-    answers = ah.load_answers(version, model)
-
-    async def solve(state: TaskState, generate: Generate) -> TaskState:
-        uid = state.metadata[ah.METADATA_KEY]["uid"]
-        state.output = ModelOutput.from_content(model=model, content=answers[uid].text)
-        state.messages.append(state.output.message)
-        return state
-
-    return solve
 
 
 @task
@@ -112,7 +98,9 @@ def arena_hard(
         raise ValueError(f"no Arena-Hard {version} questions match category={categories}")
     return Task(
         dataset=MemoryDataset(samples, name=f"arena-hard-{version}"),
-        solver=replay_answers(version, replay) if replay else generate(),
+        solver=generate(),
+        # stored answers come through the shared replay/ model provider
+        model=stored_responses_model(replay, ah.answer_file(version, replay)) if replay else None,
         scorer=[
             ah.arena_hard_judge(require_grader=require_grader, judge_max_tokens=judge_max_tokens),
             hybrid_reward(
