@@ -63,18 +63,13 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from inspect_ai.model import ChatMessage, ChatMessageUser, GenerateConfig, Model
+from inspect_ai.model import ChatMessage, ChatMessageUser
 from inspect_ai.scorer import Metric, SampleScore, Value, metric
 
 from harness.benchmarks import native_result
 from harness.data import DataError, DataFile, read_jsonl, resolve
-from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, JudgeReply, JudgeReplyError, ask_judge
-from harness.judges.rubric import (
-    CriterionJudgment,
-    RubricGrades,
-    RubricProtocol,
-    with_schema,
-)
+from harness.judges.calling import JudgeReplyError
+from harness.judges.rubric import CriterionJudgment, RubricGrades, SingleCallRubric
 from harness.scoring import RewardResult
 from harness.spec import Criterion, Provenance, RewardSpec
 
@@ -450,11 +445,14 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-class CreativeWritingRubric(RubricProtocol):
+class CreativeWritingRubric(SingleCallRubric):
     """The official Creative Writing v3 judging: all criteria scored 0-20 in one call."""
 
     name = "creative_writing_official"
     version = "1"
+
+    def response_schema(self, spec: RewardSpec) -> None:
+        return None  # the official judge answers in free text; there is no schema to constrain it
 
     def messages(self, spec: RewardSpec, response: str) -> list[ChatMessage]:
         if any(c.weight <= 0 for c in spec.criteria):
@@ -538,25 +536,6 @@ class CreativeWritingRubric(RubricProtocol):
         if analysis:
             notes.append(f"judge analysis: {analysis}")
         return RubricGrades(judgments=judgments, notes=notes)
-
-    async def grade(
-        self,
-        model: Model,
-        spec: RewardSpec,
-        response: str,
-        *,
-        config: GenerateConfig | None = None,
-        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-        structured: bool = True,
-    ) -> JudgeReply[RubricGrades]:
-        # The official judge answers in free text; there is no schema to constrain it with.
-        return await ask_judge(
-            model,
-            self.messages(spec, response),
-            lambda text: self.parse(text, spec),
-            config=with_schema(config, None),
-            max_attempts=max_attempts,
-        )
 
 
 # -- the official metric ------------------------------------------------------------------
