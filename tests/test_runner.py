@@ -220,7 +220,9 @@ def test_repeated_items_are_answered_from_the_verdict_cache(local: LocalRuntime)
     before = local.requests
     [again] = check(local, ok)
     assert again == first and local.requests == before  # no runner request for the same item
-    [other] = check(local, item(("pass", "def check(r):\n    return 'hello' in r\n"), response="bye"))
+    [other] = check(
+        local, item(("pass", "def check(r):\n    return 'hello' in r\n"), response="bye")
+    )
     assert other[0].status == "fail" and local.requests == before + 1
     slow = item(("slow", "import time\ndef check(r):\n    time.sleep(5)\n    return True\n"))
     check(local, slow)
