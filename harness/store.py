@@ -64,6 +64,8 @@ class SpecStore:
         self._lock = threading.Lock()
         self._specs: list[RewardSpec] = []
         self._by_version: dict[str, RewardSpec] = {}
+        self._newest_by_id: dict[str, RewardSpec] = {}
+        self._newest_by_hash: dict[str, RewardSpec] = {}
         if self.path.exists():
             for spec in read_specs(self.path):
                 self._index(spec)
@@ -74,6 +76,8 @@ class SpecStore:
         if spec.version not in self._by_version:
             self._specs.append(spec)
             self._by_version[spec.version] = spec
+            self._newest_by_id[spec.prompt_id] = spec
+            self._newest_by_hash[spec.prompt_hash] = spec
 
     def __len__(self) -> int:
         return len(self._specs)
@@ -83,21 +87,16 @@ class SpecStore:
 
     def latest(self) -> list[RewardSpec]:
         """The newest version of each prompt's spec, in first-written order."""
-        newest: dict[str, RewardSpec] = {}
-        for spec in self._specs:
-            newest[spec.prompt_id] = spec
-        return list(newest.values())
+        return list(self._newest_by_id.values())
 
     def get(self, prompt_id: str, version: str | None = None) -> RewardSpec | None:
         if version is not None:
             spec = self._by_version.get(version)
             return spec if spec is not None and spec.prompt_id == prompt_id else None
-        found = [s for s in self._specs if s.prompt_id == prompt_id]
-        return found[-1] if found else None
+        return self._newest_by_id.get(prompt_id)
 
     def get_by_prompt_hash(self, prompt_hash: str) -> RewardSpec | None:
-        found = [s for s in self._specs if s.prompt_hash == prompt_hash]
-        return found[-1] if found else None
+        return self._newest_by_hash.get(prompt_hash)
 
     def get_version(self, version: str) -> RewardSpec | None:
         return self._by_version.get(version)
