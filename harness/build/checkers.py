@@ -59,7 +59,9 @@ class CheckerOutcome:
     failure: str | None = None
 
 
-def messages(prompt: str, rubric: list[tuple[str, str]], retry: list[dict[str, Any]] | None = None) -> list[ChatMessage]:
+def messages(
+    prompt: str, rubric: list[tuple[str, str]], retry: list[dict[str, Any]] | None = None
+) -> list[ChatMessage]:
     criteria = "\n".join(f"[{cid}] {text}" for cid, text in rubric) or "(no criteria)"
     user = f"<prompt>\n{prompt}\n</prompt>\n\n# Rubric criteria\n{criteria}"
     if retry:
@@ -78,7 +80,9 @@ def parse(text: str) -> list[Candidate]:
     data = extract_json(text)
     entries = data.get("checkers") if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        raise JudgeReplyError('expected {"checkers": [...]} (an empty list when there is no surface constraint)')
+        raise JudgeReplyError(
+            'expected {"checkers": [...]} (an empty list when there is no surface constraint)'
+        )
     out = []
     for n, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
@@ -115,20 +119,37 @@ async def validate(
     runnable: list[tuple[Candidate, Checker, list[Probe]]] = []
     for offset, c in enumerate(candidates):
         if not c.satisfying or not c.violating:
-            dropped.append({"constraint": c.constraint, "reason": "needs at least one satisfying and one violating probe"})
+            dropped.append(
+                {
+                    "constraint": c.constraint,
+                    "reason": "needs at least one satisfying and one violating probe",
+                }
+            )
             continue
         probes = _probes(c)
         try:
-            checker = Checker(id=f"k{first_id + offset}", constraint=c.constraint, source=c.source, probes=tuple(probes))
+            checker = Checker(
+                id=f"k{first_id + offset}",
+                constraint=c.constraint,
+                source=c.source,
+                probes=tuple(probes),
+            )
         except ValidationError as ex:
-            dropped.append({"constraint": c.constraint, "reason": f"does not compile: {ex.errors()[0]['msg']}"})
+            dropped.append(
+                {"constraint": c.constraint, "reason": f"does not compile: {ex.errors()[0]['msg']}"}
+            )
             continue
         runnable.append((c, checker, probes))
     if not runnable:
         return kept, dropped
     items = []
     for _, checker, probes in runnable:
-        spec = RewardSpec(prompt_id=prompt_id, prompt=prompt_id, checkers=(checker,), provenance=Provenance(builder="validation"))
+        spec = RewardSpec(
+            prompt_id=prompt_id,
+            prompt=prompt_id,
+            checkers=(checker,),
+            provenance=Provenance(builder="validation"),
+        )
         items += [CheckItem(spec, p.response) for p in probes]
     verdicts = [v[0] for v in await runtime.check(items)]
     position = 0
@@ -167,14 +188,22 @@ async def generate_and_validate(
     outcome = CheckerOutcome()
     retry: list[dict[str, Any]] | None = None
     for round_number in range(1, rounds + 1):
-        reply = await ask_judge(model, messages(prompt, rubric, retry), parse, config=config, max_attempts=max_attempts)
+        reply = await ask_judge(
+            model, messages(prompt, rubric, retry), parse, config=config, max_attempts=max_attempts
+        )
         outcome.usage.add(reply.usage)
         if not reply.ok or reply.value is None:
             if round_number == 1:
                 outcome.failure = f"checker generation failed: {reply.failure}"
             break
-        known = {" ".join(k.constraint.lower().split()) for k, _ in outcome.kept} | {k.source for k, _ in outcome.kept}
-        fresh = [c for c in reply.value if " ".join(c.constraint.lower().split()) not in known and c.source not in known]
+        known = {" ".join(k.constraint.lower().split()) for k, _ in outcome.kept} | {
+            k.source for k, _ in outcome.kept
+        }
+        fresh = [
+            c
+            for c in reply.value
+            if " ".join(c.constraint.lower().split()) not in known and c.source not in known
+        ]
         kept, dropped = await validate(fresh, runtime, prompt_id, first_id=len(outcome.kept) + 1)
         outcome.kept += kept
         for d in dropped:
@@ -184,4 +213,3 @@ async def generate_and_validate(
             break
         retry = dropped
     return outcome
-

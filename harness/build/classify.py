@@ -56,13 +56,19 @@ def messages(prompt: str) -> list[ChatMessage]:
         "instruction_following when explicit, checkable constraints dominate.\n"
         'Reply with one JSON object and nothing else: {"label": "<type>", "reason": "<one line>"}'
     )
-    return [ChatMessageSystem(content=system), ChatMessageUser(content=f"<prompt>\n{prompt}\n</prompt>")]
+    return [
+        ChatMessageSystem(content=system),
+        ChatMessageUser(content=f"<prompt>\n{prompt}\n</prompt>"),
+    ]
 
 
 def response_schema() -> ResponseSchema:
     schema = JSONSchema(
         type="object",
-        properties={"label": JSONSchema(type="string", enum=list(TASK_LABELS)), "reason": JSONSchema(type="string")},
+        properties={
+            "label": JSONSchema(type="string", enum=list(TASK_LABELS)),
+            "reason": JSONSchema(type="string"),
+        },
         required=["label", "reason"],
         additionalProperties=False,
     )
@@ -75,7 +81,9 @@ def parse(text: str) -> tuple[str, str]:
         raise JudgeReplyError('expected {"label": ..., "reason": ...}')
     label = str(data.get("label", "")).strip().lower()
     if label not in TASK_LABELS:
-        raise JudgeReplyError(f"label must be one of {sorted(TASK_LABELS)}, got {data.get('label')!r}")
+        raise JudgeReplyError(
+            f"label must be one of {sorted(TASK_LABELS)}, got {data.get('label')!r}"
+        )
     return label, one_line(data.get("reason"))
 
 
@@ -91,7 +99,9 @@ async def classify(
     """The task label of a prompt: the supplied one if given (validated), else the model's."""
     if supplied is not None:
         if supplied not in TASK_LABELS:
-            raise ValueError(f"unknown task label {supplied!r}; expected one of {sorted(TASK_LABELS)}")
+            raise ValueError(
+                f"unknown task label {supplied!r}; expected one of {sorted(TASK_LABELS)}"
+            )
         return Classification(supplied, "supplied", "supplied", TokenUsage())
     if model is None:
         raise ValueError("classifying a prompt needs a model (or a supplied label)")
@@ -99,7 +109,9 @@ async def classify(
         model,
         messages(prompt),
         parse,
-        config=with_schema(config or GenerateConfig(temperature=0.0), response_schema() if structured else None),
+        config=with_schema(
+            config or GenerateConfig(temperature=0.0), response_schema() if structured else None
+        ),
         max_attempts=max_attempts,
     )
     if not reply.ok or reply.value is None:

@@ -28,7 +28,9 @@ from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, TokenUsage
 from harness.spec import Criterion, Prompt, Provenance, RewardSpec, prompt_hash
 from harness.store import SpecStore
 
-BUILD_VERSION = f"{classifier.TEMPLATE_VERSION}+{rubric_gen.TEMPLATE_VERSION}+{checker_gen.TEMPLATE_VERSION}"
+BUILD_VERSION = (
+    f"{classifier.TEMPLATE_VERSION}+{rubric_gen.TEMPLATE_VERSION}+{checker_gen.TEMPLATE_VERSION}"
+)
 
 
 @dataclass(frozen=True)
@@ -58,26 +60,51 @@ class BuildSettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
 
-async def build_spec(item: PromptToBuild, settings: BuildSettings) -> tuple[RewardSpec | None, dict[str, Any]]:
+async def build_spec(
+    item: PromptToBuild, settings: BuildSettings
+) -> tuple[RewardSpec | None, dict[str, Any]]:
     """One prompt's spec (None if it could not be built) and its validation-report entry."""
     usage = TokenUsage()
     report: dict[str, Any] = {"prompt_id": item.id, "build_version": BUILD_VERSION}
     config = settings.config or GenerateConfig(temperature=0.0)
 
     label = await classifier.classify(
-        item.text, settings.classifier or settings.builder, supplied=item.label, config=config, max_attempts=settings.max_attempts
+        item.text,
+        settings.classifier or settings.builder,
+        supplied=item.label,
+        config=config,
+        max_attempts=settings.max_attempts,
     )
     usage.add(label.usage)
-    report["label"] = {"value": label.label, "source": label.source, "reason": label.reason or label.failure}
+    report["label"] = {
+        "value": label.label,
+        "source": label.source,
+        "reason": label.reason or label.failure,
+    }
     if label.label is None:
-        return None, {**report, "status": "failed", "error": f"classification failed: {label.failure}", "usage": usage.model_dump()}
+        return None, {
+            **report,
+            "status": "failed",
+            "error": f"classification failed: {label.failure}",
+            "usage": usage.model_dump(),
+        }
 
     reply = await rubric_gen.generate(
-        settings.builder, item.text, label.label, maximum=settings.max_criteria, config=config, max_attempts=settings.max_attempts
+        settings.builder,
+        item.text,
+        label.label,
+        maximum=settings.max_criteria,
+        config=config,
+        max_attempts=settings.max_attempts,
     )
     usage.add(reply.usage)
     if not reply.ok or reply.value is None:
-        return None, {**report, "status": "failed", "error": f"rubric generation failed: {reply.failure}", "usage": usage.model_dump()}
+        return None, {
+            **report,
+            "status": "failed",
+            "error": f"rubric generation failed: {reply.failure}",
+            "usage": usage.model_dump(),
+        }
     draft = rubric_gen.postprocess(reply.value, settings.max_criteria)
     ids = [f"c{i}" for i in range(1, len(draft.criteria) + 1)]
 
@@ -96,8 +123,15 @@ async def build_spec(item: PromptToBuild, settings: BuildSettings) -> tuple[Rewa
                 config=config,
                 max_attempts=settings.max_attempts,
             )
-        except Exception as ex:  # the sandbox is unusable: stop here, do not store a spec without its checkers
-            return None, {**report, "status": "failed", "error": f"checker validation failed: {ex}", "usage": usage.model_dump()}
+        except (
+            Exception
+        ) as ex:  # the sandbox is unusable: stop here, do not store a spec without its checkers
+            return None, {
+                **report,
+                "status": "failed",
+                "error": f"checker validation failed: {ex}",
+                "usage": usage.model_dump(),
+            }
         usage.add(outcome.usage)
         if outcome.failure:
             checker_report["failure"] = outcome.failure
@@ -129,14 +163,22 @@ async def build_spec(item: PromptToBuild, settings: BuildSettings) -> tuple[Rewa
         provenance=Provenance(
             builder=f"spec_builder:{settings.builder}",
             template_version=BUILD_VERSION,
-            usage={"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens, "calls": usage.calls},
+            usage={
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+                "calls": usage.calls,
+            },
             notes=f"task label {label.source}",
         ),
     )
     report.update(
         status="built",
         version=spec.version,
-        criteria={"kept": len(criteria), "covered_by_checkers": len(covered), "dropped": draft.dropped},
+        criteria={
+            "kept": len(criteria),
+            "covered_by_checkers": len(covered),
+            "dropped": draft.dropped,
+        },
         checkers=checker_report,
         usage=usage.model_dump(),
     )
@@ -178,7 +220,9 @@ async def build_all(
             summary.skipped += 1
         else:
             todo.append(item)
-    say(f"{len(items)} prompts: {summary.skipped} already built, {len(todo)} to build ({BUILD_VERSION})")
+    say(
+        f"{len(items)} prompts: {summary.skipped} already built, {len(todo)} to build ({BUILD_VERSION})"
+    )
     semaphore = asyncio.Semaphore(concurrency)
     lock = threading.Lock()
     report_path.parent.mkdir(parents=True, exist_ok=True)
@@ -188,7 +232,14 @@ async def build_all(
             try:
                 spec, report = await build_spec(item, settings)
             except Exception as ex:  # a bug or an outage on one prompt must not lose the others
-                spec, report = None, {"prompt_id": item.id, "status": "failed", "error": f"{type(ex).__name__}: {ex}"}
+                spec, report = (
+                    None,
+                    {
+                        "prompt_id": item.id,
+                        "status": "failed",
+                        "error": f"{type(ex).__name__}: {ex}",
+                    },
+                )
         with lock:
             if spec is not None:
                 store.append(spec)

@@ -64,7 +64,10 @@ class RubricDraft:
 def messages(prompt: str, label: str, minimum: int, maximum: int) -> list[ChatMessage]:
     module = MODULES.get(label, "")
     system = SYSTEM.format(module=module, minimum=minimum, maximum=maximum)
-    return [ChatMessageSystem(content=system), ChatMessageUser(content=f"<prompt>\n{prompt}\n</prompt>")]
+    return [
+        ChatMessageSystem(content=system),
+        ChatMessageUser(content=f"<prompt>\n{prompt}\n</prompt>"),
+    ]
 
 
 def parse(text: str) -> list[DraftCriterion]:
@@ -81,12 +84,18 @@ def parse(text: str) -> list[DraftCriterion]:
             raise JudgeReplyError(f"criterion {n} has no text")
         weight = parse_number(entry.get("weight"), f"weight of criterion {n}")
         if weight == 0 or abs(weight) > 10:
-            raise JudgeReplyError(f"weight of criterion {n} must be in [-10, 10] and not 0, got {weight:g}")
+            raise JudgeReplyError(
+                f"weight of criterion {n} must be in [-10, 10] and not 0, got {weight:g}"
+            )
         category = str(entry.get("category", "")).strip().lower()
         if category not in CATEGORIES:
-            raise JudgeReplyError(f"category of criterion {n} must be one of {CATEGORIES}, got {entry.get('category')!r}")
+            raise JudgeReplyError(
+                f"category of criterion {n} must be one of {CATEGORIES}, got {entry.get('category')!r}"
+            )
         if (category == "pitfall") != (weight < 0):
-            raise JudgeReplyError(f"criterion {n}: pitfalls, and only pitfalls, have negative weights")
+            raise JudgeReplyError(
+                f"criterion {n}: pitfalls, and only pitfalls, have negative weights"
+            )
         out.append(DraftCriterion(text, weight, category, bool(entry.get("surface", False))))
     if not any(c.weight > 0 for c in out):
         raise JudgeReplyError("the rubric needs at least one criterion with positive weight")
@@ -97,12 +106,22 @@ def _normal(text: str) -> str:
     return re.sub(r"[^a-z0-9 ]", "", " ".join(text.lower().split()))
 
 
-def postprocess(criteria: list[DraftCriterion], maximum: int, similarity: float = 0.9) -> RubricDraft:
+def postprocess(
+    criteria: list[DraftCriterion], maximum: int, similarity: float = 0.9
+) -> RubricDraft:
     """Drop near-duplicates, bound the count (keeping the heaviest, in order), normalise weights."""
     kept: list[DraftCriterion] = []
     dropped: list[dict[str, str]] = []
     for c in criteria:
-        twin = next((k for k in kept if difflib.SequenceMatcher(None, _normal(k.text), _normal(c.text)).ratio() >= similarity), None)
+        twin = next(
+            (
+                k
+                for k in kept
+                if difflib.SequenceMatcher(None, _normal(k.text), _normal(c.text)).ratio()
+                >= similarity
+            ),
+            None,
+        )
         if twin is not None:
             dropped.append({"text": c.text, "reason": f"near-duplicate of: {twin.text}"})
         else:
@@ -110,7 +129,12 @@ def postprocess(criteria: list[DraftCriterion], maximum: int, similarity: float 
     if len(kept) > maximum:
         heaviest = sorted(range(len(kept)), key=lambda i: -abs(kept[i].weight))[:maximum]
         for i in sorted(set(range(len(kept))) - set(heaviest)):
-            dropped.append({"text": kept[i].text, "reason": f"over the limit of {maximum} criteria (lighter weight)"})
+            dropped.append(
+                {
+                    "text": kept[i].text,
+                    "reason": f"over the limit of {maximum} criteria (lighter weight)",
+                }
+            )
         kept = [kept[i] for i in sorted(heaviest)]
     total = sum(c.weight for c in kept if c.weight > 0)
     for c in kept:
@@ -129,4 +153,10 @@ async def generate(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> JudgeReply[list[DraftCriterion]]:
     # the generator may overshoot; post-processing bounds the count
-    return await ask_judge(model, messages(prompt, label, minimum, maximum), parse, config=config, max_attempts=max_attempts)
+    return await ask_judge(
+        model,
+        messages(prompt, label, minimum, maximum),
+        parse,
+        config=config,
+        max_attempts=max_attempts,
+    )
