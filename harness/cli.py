@@ -115,7 +115,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _prompts_to_build(args: argparse.Namespace) -> list:
-    from harness.build.pipeline import PromptToBuild
+    from harness.specbuild.pipeline import PromptToBuild
     from harness.spec import PromptMessage
 
     if args.benchmark:
@@ -170,7 +170,7 @@ def _roles(pairs: list[str]) -> dict[str, str]:
 
 
 async def _build(args: argparse.Namespace) -> int:
-    from harness.build.pipeline import BuildSettings, build_all
+    from harness.specbuild.pipeline import BuildSettings, build_all
 
     roles = _roles(args.model_role)
     if "spec_builder" not in roles:

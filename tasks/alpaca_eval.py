@@ -10,6 +10,7 @@ from harness.benchmarks import alpaca_eval as ae
 from harness.replay import stored_responses_model
 from harness.scorers import hybrid_reward, spec_metadata
 from harness.spec import Provenance, RewardSpec
+from harness.tasks import task_name
 
 SPEC_TEMPLATE = "alpaca-eval-prompt-only@1"
 
@@ -28,7 +29,7 @@ def prompt_only_spec(record: dict) -> RewardSpec:
     )
 
 
-@task
+@task(name=task_name("alpaca_eval", __name__))
 def alpaca_eval(
     replay: str | None = None,
     require_grader: bool = True,

@@ -10,6 +10,7 @@ from harness.benchmarks import arena_hard as ah
 from harness.replay import stored_responses_model
 from harness.scorers import hybrid_reward, spec_metadata
 from harness.spec import Provenance, RewardSpec
+from harness.tasks import task_name
 
 SPEC_TEMPLATE = "arena-hard-prompt-only@1"
 
@@ -28,7 +29,7 @@ def prompt_only_spec(version: str, question: ah.Question) -> RewardSpec:
     )
 
 
-@task
+@task(name=task_name("arena_hard", __name__))
 def arena_hard(
     version: str = "v2.0",
     category: str | list[str] | None = None,

@@ -9,9 +9,10 @@ from inspect_ai.solver import generate
 
 from harness.benchmarks import creative_writing as cw
 from harness.scorers import hybrid_reward, reward_metrics, spec_metadata
+from harness.tasks import task_name
 
 
-@task
+@task(name=task_name("creative_writing", __name__))
 def creative_writing(
     prompt_id: str | list[str] | None = None,
     category: str | list[str] | None = None,

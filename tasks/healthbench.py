@@ -8,9 +8,10 @@ from inspect_ai.solver import generate
 
 from harness.benchmarks import healthbench as hb
 from harness.scorers import chat_messages, hybrid_reward, reward_metrics, spec_metadata
+from harness.tasks import task_name
 
 
-@task
+@task(name=task_name("healthbench", __name__))
 def healthbench(
     subset: str = "full",
     theme: str | list[str] | None = None,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from inspect_ai import Task, task
 
 from harness.benchmarks.instruction_following import build_task
+from harness.tasks import task_name
 
 
-@task
+@task(name=task_name("ifbench", __name__))
 def ifbench(
     checker_runtime: str = "auto",
     require_grader: bool = False,

@@ -10,12 +10,14 @@ from inspect_ai.solver import generate
 
 from harness.checkers.inspect_sandbox import sandbox_spec
 from harness.data import DataError, read_jsonl
-from harness.scorers import SPEC_KEY, chat_messages, hybrid_reward, reward_metrics
+from harness.provenance import judge_protocols, task_metadata
+from harness.scorers import SPEC_KEY, chat_messages, headline, hybrid_reward, reward_metrics
 from harness.spec import PromptMessage, prompt_hash
 from harness.store import SpecStore
+from harness.tasks import task_name
 
 
-@task
+@task(name=task_name("prompts", __name__))
 def prompts(
     prompts: str,
     specs: str,
@@ -91,4 +93,12 @@ def prompts(
         ),
         metrics=reward_metrics(group_by="task_label"),
         sandbox=sandbox_spec() if checker_runtime == "sandbox" else None,
+        headline_metric=headline("reward"),
+        version=2,
+        metadata=task_metadata(
+            "prompts",
+            judge_protocols(rubric_mode),
+            specs=specs,
+            checkers=any(s.metadata[SPEC_KEY]["checkers"] for s in samples),
+        ),
     )

@@ -8,9 +8,10 @@ from inspect_ai.solver import generate
 
 from harness.benchmarks import writingbench as wb
 from harness.scorers import hybrid_reward, reward_metrics, spec_metadata
+from harness.tasks import task_name
 
 
-@task
+@task(name=task_name("writingbench", __name__))
 def writingbench(
     domain1: str | list[str] | None = None,
     domain2: str | list[str] | None = None,

@@ -214,8 +214,8 @@ def test_prompts_task_with_a_spec_store(tmp_path: Path) -> None:
     assert by_id["a"]["rubric"] == pytest.approx((3 + 0 + 0.5) / 6)
     assert by_id["unknown-id"]["rubric"] == 1.0  # found by prompt hash
     m = metrics_of(log)
-    assert m["reward/grouped_poetry"] == pytest.approx((3.5 / 6 + 0.8) / 2)
-    assert m["reward/grouped_explanation"] == pytest.approx(0.9)
+    assert m["hybrid_reward/reward_poetry"] == pytest.approx((3.5 / 6 + 0.8) / 2)
+    assert m["hybrid_reward/reward_explanation"] == pytest.approx(0.9)
 
 
 def test_prompts_task_missing_spec_is_a_clear_error(tmp_path: Path) -> None:

@@ -20,9 +20,9 @@ from typing import Any
 
 from inspect_ai.model import GenerateConfig, Model
 
-from harness.build import checkers as checker_gen
-from harness.build import classify as classifier
-from harness.build import rubric as rubric_gen
+from harness.specbuild import checkers as checker_gen
+from harness.specbuild import classify as classifier
+from harness.specbuild import rubric as rubric_gen
 from harness.checkers import CheckerRuntime
 from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, TokenUsage
 from harness.spec import Criterion, Prompt, Provenance, RewardSpec, prompt_hash

@@ -8,7 +8,7 @@ import json
 import pytest
 from conftest import ScriptedJudge
 
-from harness.build.classify import TASK_LABELS, classify
+from harness.specbuild.classify import TASK_LABELS, classify
 
 
 def run(coro):

@@ -14,8 +14,8 @@ import scripted_builder as sb
 from conftest import SHARED_DATA, ScriptedJudge, standard_judge
 from test_sandbox import require_docker
 
-from harness.build import rubric as rubric_gen
-from harness.build.pipeline import (
+from harness.specbuild import rubric as rubric_gen
+from harness.specbuild.pipeline import (
     BUILD_VERSION,
     BuildSettings,
     PromptToBuild,

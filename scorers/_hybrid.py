@@ -1,0 +1,60 @@
+"""The hybrid reward scorer: rubric, global and code components combined."""
+
+from __future__ import annotations
+
+from inspect_ai.model import GenerateConfig
+from inspect_ai.scorer import Score, Scorer, Target, scorer
+from inspect_ai.solver import TaskState
+
+from harness.cache import JudgmentCache
+from harness.checkers import CheckerRuntime
+from harness.reward import COMPONENTS, Gate, GlobalSchedule, HybridConfig
+from harness.scorers._metrics import reward_metrics
+from harness.scorers._settings import _score, _score_state, _Settings
+
+
+@scorer(metrics=reward_metrics())
+def hybrid_reward(
+    rubric_mode: str = "single",
+    weights: dict[str, float] | None = None,
+    global_decay_steps: int | None = None,
+    step: int | None = None,
+    gate_factor: float | None = None,
+    checker_errors: str = "unscored",
+    checker_runtime: str | CheckerRuntime = "auto",
+    require_grader: bool = True,
+    judge_temperature: float = 0.0,
+    judge_max_tokens: int | None = None,
+    max_attempts: int = 3,
+    cache_path: str | None = None,
+    structured_output: bool = True,
+) -> Scorer:
+    """Hybrid reward: rubric, global and code components with the weighted, renormalised combination.
+
+    Score.value has the fixed keys reward/rubric/global/code (NaN when unscored or absent);
+    Score.explanation is the markdown report; Score.metadata["reward_result"] the full record.
+    ``checker_runtime``: auto | docker | sandbox | local | local-unsafe (see
+    ``harness.checkers.resolve_runtime``), or a runtime object.
+    """
+    settings = _Settings(
+        components=COMPONENTS,
+        rubric_mode=rubric_mode,
+        hybrid=HybridConfig(
+            weights=weights or dict.fromkeys(COMPONENTS, 1.0),
+            schedule=GlobalSchedule(steps=global_decay_steps) if global_decay_steps else None,
+            gate=Gate(factor=gate_factor) if gate_factor is not None else None,
+            checker_errors=checker_errors,
+        ),
+        cache=JudgmentCache(cache_path),
+        checker_runtime=checker_runtime,
+        require_grader=require_grader,
+        judge_config=GenerateConfig(temperature=judge_temperature, max_tokens=judge_max_tokens),
+        max_attempts=max_attempts,
+        structured_output=structured_output,
+    )
+
+    async def score(state: TaskState, target: Target) -> Score:
+        result = await _score_state(state, settings, step)
+        return _score(result, result.values(), state)
+
+    return score

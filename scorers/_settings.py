@@ -1,0 +1,82 @@
+"""Judges from model roles, the settings every reward scorer shares, and scoring one sample."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from inspect_ai.model import GenerateConfig, Model, get_model, model_roles
+from inspect_ai.scorer import Score, Value
+from inspect_ai.solver import TaskState
+
+from harness.cache import JudgmentCache
+from harness.checkers import CheckerRuntime, resolve_runtime
+from harness.judges.holistic import GlobalJudge
+from harness.protocols import rubric_protocol_named
+from harness.report import render_markdown
+from harness.reward import HybridConfig
+from harness.scorers._spec import spec_of
+from harness.scoring import RewardEngine, RewardResult
+
+
+def _role_model(role: str, require: bool) -> Model | None:
+    roles = model_roles()
+    if role in roles:
+        return get_model(role=role, required=True)
+    if "grader" in roles or require:
+        return get_model(role="grader", required=True)
+    return None
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """Everything a reward scorer needs besides the sample."""
+
+    components: tuple[str, ...]
+    rubric_mode: str = "single"
+    hybrid: HybridConfig = field(default_factory=HybridConfig)
+    cache: JudgmentCache = field(default_factory=JudgmentCache)
+    checker_runtime: str | CheckerRuntime = "auto"
+    require_grader: bool = True
+    judge_config: GenerateConfig = field(default_factory=lambda: GenerateConfig(temperature=0.0))
+    max_attempts: int = 3
+    structured_output: bool = True
+
+
+async def _score_state(
+    state: TaskState, settings: _Settings, step: int | None = None
+) -> RewardResult:
+    spec = spec_of(state)
+    runtime = settings.checker_runtime
+    if isinstance(runtime, str):
+        # containers start on first use: keep that off the event loop; specs without checkers need none
+        needed = spec.checkers and "code" in settings.components
+        runtime = await asyncio.to_thread(resolve_runtime, runtime) if needed else None
+    components = settings.components
+    engine = RewardEngine(
+        rubric_judge=_role_model("rubric_grader", settings.require_grader)
+        if "rubric" in components
+        else None,
+        global_judge=_role_model("global_grader", settings.require_grader)
+        if "global" in components
+        else None,
+        checker_runtime=runtime,
+        rubric_protocol=rubric_protocol_named(settings.rubric_mode),
+        global_protocol=GlobalJudge(),
+        hybrid=settings.hybrid,
+        cache=settings.cache,
+        judge_config=settings.judge_config,
+        max_attempts=settings.max_attempts,
+        components=components,
+        structured_output=settings.structured_output,
+    )
+    return await engine.score(spec, None, state.output.completion, step=step)
+
+
+def _score(result: RewardResult, value: Value, state: TaskState) -> Score:
+    return Score(
+        value=value,
+        answer=state.output.completion,
+        explanation=render_markdown(result),
+        metadata=result.to_metadata(),
+    )
