@@ -115,8 +115,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _prompts_to_build(args: argparse.Namespace) -> list:
-    from harness.specbuild.pipeline import PromptToBuild
     from harness.spec import PromptMessage
+    from harness.specbuild.pipeline import PromptToBuild
 
     if args.benchmark:
         return [PromptToBuild(pid, prompt) for pid, prompt in benchmark_prompts(args.benchmark)]

@@ -8,6 +8,7 @@ from inspect_ai.solver import TaskState
 
 from harness.cache import JudgmentCache
 from harness.checkers import CheckerRuntime
+from harness.judges.roles import require_judge_roles
 from harness.reward import COMPONENTS, Gate, GlobalSchedule, HybridConfig
 from harness.scorers._metrics import reward_metrics
 from harness.scorers._settings import _score, _score_state, _Settings
@@ -36,6 +37,7 @@ def hybrid_reward(
     ``checker_runtime``: auto | docker | sandbox | local | local-unsafe (see
     ``harness.checkers.resolve_runtime``), or a runtime object.
     """
+    require_judge_roles(("rubric_grader", "global_grader"), require_grader)
     settings = _Settings(
         components=COMPONENTS,
         rubric_mode=rubric_mode,

@@ -14,6 +14,8 @@ import scripted_builder as sb
 from conftest import SHARED_DATA, ScriptedJudge, standard_judge
 from test_sandbox import require_docker
 
+from harness.checkers.runtime import LocalRuntime
+from harness.scoring import RewardEngine
 from harness.specbuild import rubric as rubric_gen
 from harness.specbuild.pipeline import (
     BUILD_VERSION,
@@ -22,8 +24,6 @@ from harness.specbuild.pipeline import (
     build_all,
     build_spec,
 )
-from harness.checkers.runtime import LocalRuntime
-from harness.scoring import RewardEngine
 from harness.store import SpecStore
 
 ROOT = Path(__file__).resolve().parents[1]

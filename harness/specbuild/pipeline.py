@@ -20,12 +20,12 @@ from typing import Any
 
 from inspect_ai.model import GenerateConfig, Model
 
-from harness.specbuild import checkers as checker_gen
-from harness.specbuild import classify as classifier
-from harness.specbuild import rubric as rubric_gen
 from harness.checkers import CheckerRuntime
 from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, TokenUsage
 from harness.spec import Criterion, Prompt, Provenance, RewardSpec, prompt_hash
+from harness.specbuild import checkers as checker_gen
+from harness.specbuild import classify as classifier
+from harness.specbuild import rubric as rubric_gen
 from harness.store import SpecStore
 
 BUILD_VERSION = (
