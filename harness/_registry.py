@@ -1,6 +1,6 @@
 """Inspect extension entry point: registers `harness/<task>` and the reward scorers."""
 
-from harness.replay import ReplayAPI  # noqa: F401  (the `replay/` model provider)
+from harness.replay import replay  # noqa: F401  (the `replay/` model provider)
 from harness.scorers import code, global_score, hybrid_reward, rubric  # noqa: F401
 from harness.tasks.alpaca_eval import alpaca_eval  # noqa: F401
 from harness.tasks.arena_hard import arena_hard  # noqa: F401

@@ -18,9 +18,12 @@ Recognised records (JSONL, or a JSON list): ids from ``id``, ``sample_id``, ``ke
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
+from inspect_ai._util.error import PrerequisiteError
+from inspect_ai.dataset import Dataset
 from inspect_ai.model import (
     ChatMessage,
     GenerateConfig,
@@ -31,6 +34,7 @@ from inspect_ai.model import (
     get_model,
     modelapi,
 )
+from inspect_ai.model._model import active_model
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 from harness.data import DataFile, resolve
@@ -116,7 +120,6 @@ def _current_sample_id() -> str | None:
     return None if state is None else str(state.sample_id)
 
 
-@modelapi(name="replay")
 class ReplayAPI(ModelAPI):
     def __init__(
         self,
@@ -126,6 +129,7 @@ class ReplayAPI(ModelAPI):
         config: GenerateConfig | None = None,
         responses: str | None = None,
         key: str = "auto",
+        skip_missing: bool = False,
         **model_args: Any,
     ) -> None:
         super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
@@ -134,16 +138,24 @@ class ReplayAPI(ModelAPI):
         if key not in ("auto", "id", "prompt"):
             raise ReplayError("replay: key must be auto, id or prompt")
         self.key = key
+        self.skip_missing = skip_missing
         self.by_id, self.by_prompt = load_responses(responses)
         self.source = responses
 
-    def lookup(self, sample_id: str | None, prompt: str) -> str:
+    def find(self, sample_id: str | None, prompt: str) -> str | None:
+        """The stored response of a sample, or None."""
         if self.key in ("auto", "id") and sample_id is not None and sample_id in self.by_id:
             return self.by_id[sample_id]
         if self.key in ("auto", "prompt"):
             for candidate in (prompt, prompt.strip()):
                 if candidate in self.by_prompt:
                     return self.by_prompt[candidate]
+        return None
+
+    def lookup(self, sample_id: str | None, prompt: str) -> str:
+        response = self.find(sample_id, prompt)
+        if response is not None:
+            return response
         raise ReplayError(
             f"replay: {self.source} has no response for sample {sample_id!r} (prompt {prompt[:80]!r}…)"
         )
@@ -155,11 +167,56 @@ class ReplayAPI(ModelAPI):
         tool_choice: ToolChoice,
         config: GenerateConfig,
     ) -> ModelOutput:
-        users = [m for m in input if m.role == "user"]
-        prompt = users[-1].text if users else ""
-        response = self.lookup(_current_sample_id(), prompt)
+        response = self.lookup(_current_sample_id(), last_user_text(input))
         output = ModelOutput.from_content(model=self.model_name, content=response)
         output.usage = ModelUsage(
             input_tokens=0, output_tokens=0, total_tokens=0
         )  # nothing was generated
         return output
+
+
+@modelapi(name="replay")
+def replay() -> type[ModelAPI]:
+    """The ``replay/<name>`` model provider."""
+    return ReplayAPI
+
+
+def last_user_text(input: str | list[ChatMessage]) -> str:
+    """The prompt a stored response is matched on: the last user message."""
+    if isinstance(input, str):
+        return input
+    users = [m for m in input if m.role == "user"]
+    return users[-1].text if users else ""
+
+
+def check_coverage(dataset: Dataset) -> Dataset:
+    """Before any sample runs: with a replay model, every sample must have a stored response.
+
+    All missing samples are listed in one error; ``-M skip_missing=true`` drops them instead
+    (the eval then covers fewer samples, and says so). Other models: the dataset unchanged.
+    """
+    model = active_model()
+    api = getattr(model, "api", None)
+    if not isinstance(api, ReplayAPI):
+        return dataset
+    missing = [
+        str(s.id)
+        for s in dataset
+        if api.find(None if s.id is None else str(s.id), last_user_text(s.input)) is None
+    ]
+    if not missing:
+        return dataset
+    if not api.skip_missing:
+        shown = ", ".join(missing[:20]) + (
+            f", … ({len(missing) - 20} more)" if len(missing) > 20 else ""
+        )
+        raise PrerequisiteError(
+            f"replay: {api.source} has no response for {len(missing)} of {len(dataset)} sample(s): "
+            f"{shown}. Add them, or pass -M skip_missing=true to evaluate only the samples it has"
+        )
+    kept = set(str(s.id) for s in dataset) - set(missing)
+    warnings.warn(
+        f"replay: skipping {len(missing)} sample(s) without a stored response in {api.source}",
+        stacklevel=2,
+    )
+    return dataset.filter(lambda s: str(s.id) in kept)

@@ -82,3 +82,15 @@ def render_markdown(result: RewardResult) -> str:
             detail = f"{ch.error_kind}: {ch.message}" if ch.status == "error" else ""
             lines.append(f"| {ch.id} | {_cell(ch.constraint)} | {ch.status} | {_cell(detail)} |")
     return "\n".join(lines)
+
+
+ANSWER_CHARS = 300
+
+
+def short_answer(response: str, limit: int = ANSWER_CHARS) -> str:
+    """``Score.answer``: the head of the response (the whole one is the sample's output), so the
+    Scoring tab is not one screen of text per sample."""
+    text = " ".join(response.split())
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit].rstrip()}… ({len(response):,} characters)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from inspect_ai.model import GenerateConfig
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
@@ -12,6 +14,7 @@ from harness.judges.roles import require_judge_roles
 from harness.reward import COMPONENTS, Gate, GlobalSchedule, HybridConfig
 from harness.scorers._metrics import reward_metrics
 from harness.scorers._settings import _score, _score_state, _Settings
+from harness.scoring import RewardResult
 
 
 @scorer(metrics=reward_metrics())
@@ -29,6 +32,7 @@ def hybrid_reward(
     max_attempts: int = 3,
     cache_path: str | None = None,
     structured_output: bool = True,
+    official_values: Callable[[RewardResult, TaskState], dict[str, float]] | None = None,
 ) -> Scorer:
     """Hybrid reward: rubric, global and code components with the weighted, renormalised combination.
 
@@ -36,6 +40,9 @@ def hybrid_reward(
     Score.explanation is the markdown report; Score.metadata["reward_result"] the full record.
     ``checker_runtime``: auto | docker | sandbox | local | local-unsafe (see
     ``harness.checkers.resolve_runtime``), or a runtime object.
+    ``official_values``: a benchmark's per-sample numbers for its official metric, added to
+    Score.value (same keys on every sample, NaN when unscored) so that the metric reads reduced
+    values and is right for any number of epochs.
     """
     require_judge_roles(("rubric_grader", "global_grader"), require_grader)
     settings = _Settings(
@@ -57,6 +64,9 @@ def hybrid_reward(
 
     async def score(state: TaskState, target: Target) -> Score:
         result = await _score_state(state, settings, step)
-        return _score(result, result.values(), state)
+        value: dict[str, float] = dict(result.values())
+        if official_values is not None:
+            value.update(official_values(result, state))
+        return _score(result, value, state)
 
     return score

@@ -13,7 +13,7 @@ from harness.cache import JudgmentCache
 from harness.checkers import CheckerRuntime, resolve_runtime
 from harness.judges.holistic import GlobalJudge
 from harness.protocols import rubric_protocol_named
-from harness.report import render_markdown
+from harness.report import render_markdown, short_answer
 from harness.reward import HybridConfig
 from harness.scorers._spec import spec_of
 from harness.scoring import RewardEngine, RewardResult
@@ -76,7 +76,7 @@ async def _score_state(
 def _score(result: RewardResult, value: Value, state: TaskState) -> Score:
     return Score(
         value=value,
-        answer=state.output.completion,
+        answer=short_answer(state.output.completion),
         explanation=render_markdown(result),
         metadata=result.to_metadata(),
     )

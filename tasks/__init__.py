@@ -1,6 +1,12 @@
 """Inspect tasks (installed as ``harness.tasks``; each file also runs as ``inspect eval tasks/<name>.py``)."""
 
+from typing import Any
+
+from inspect_ai import Task
 from inspect_ai._util.package import get_installed_package_name
+from inspect_ai.dataset import Dataset
+
+from harness.replay import check_coverage
 
 
 def task_name(name: str, module: str) -> str:
@@ -15,3 +21,13 @@ def task_name(name: str, module: str) -> str:
     if not module.startswith("harness.") or get_installed_package_name(task_name) == "harness":
         return name
     return f"harness/{name}"
+
+
+def make_task(dataset: Dataset, **task_args: Any) -> Task:
+    """A task of this project: checks made before any generation, then ``Task(...)``.
+
+    With a ``replay/`` model, every sample must have a stored response (all missing ones are
+    listed in one error). Give every task ``version=``, ``metadata=task_metadata(...)`` and
+    ``headline_metric=`` through ``task_args``.
+    """
+    return Task(dataset=check_coverage(dataset), **task_args)

@@ -14,7 +14,7 @@ from harness.provenance import judge_protocols, task_metadata
 from harness.scorers import SPEC_KEY, chat_messages, headline, hybrid_reward, reward_metrics
 from harness.spec import PromptMessage, prompt_hash
 from harness.store import SpecStore
-from harness.tasks import task_name
+from harness.tasks import make_task, task_name
 
 
 @task(name=task_name("prompts", __name__))
@@ -78,8 +78,8 @@ def prompts(
     if missing:
         shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
         raise DataError(f"{specs} has no spec for {len(missing)} prompt(s) of {prompts}: {shown}")
-    return Task(
-        dataset=MemoryDataset(samples, name=Path(prompts).stem),
+    return make_task(
+        MemoryDataset(samples, name=Path(prompts).stem),
         solver=generate(),
         scorer=hybrid_reward(
             rubric_mode=rubric_mode,
