@@ -1,22 +1,106 @@
-"""The `harness` command: inspect spec stores and score responses without an Inspect eval."""
+"""The `harness` command: build, inspect and validate spec stores, and score stored responses
+against them without an Inspect eval.
+
+Heavy modules (Inspect, the scoring core, checker runtimes) are imported by the sub-command
+that needs them, so `harness --help` answers at once.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import math
+import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.cache import JudgmentCache
-from harness.checkers import resolve_runtime
-from harness.data import DataError, read_jsonl
-from harness.protocols import rubric_protocol_named
-from harness.reward import COMPONENTS, HybridConfig
-from harness.scoring import RewardEngine, RewardResult, ScoreRequest
-from harness.spec import RewardSpec
-from harness.store import SpecStore, SpecStoreError
+from harness.data import DataError, read_jsonl_lines, read_prompts, text_field
+
+if TYPE_CHECKING:
+    from inspect_ai.model import Model
+
+    from harness.spec import RewardSpec
+    from harness.store import SpecStore
+
+DISTRIBUTION = "reward-harness"
+
+EXAMPLES = """\
+examples:
+  harness spec build prompts.jsonl --out specs.jsonl --model-role spec_builder=openai/gpt-5
+  harness spec build --benchmark ifbench --out ifbench-specs.jsonl \\
+      --model-role spec_builder=vllm/Qwen/Qwen3-32B
+  harness spec validate specs.jsonl --run-probes
+  harness spec show p1 --store specs.jsonl
+  harness score responses.jsonl --specs specs.jsonl --out rewards.jsonl \\
+      --grader openai/gpt-4.1-mini
+  harness score responses.jsonl --specs specs.jsonl --out rewards.jsonl --no-judge
+
+exit status: 0 done; 1 an error in the inputs, the models or the results (one line on
+stderr: file:line: what is wrong); 2 a command-line usage error (bare `harness` included)."""
+
+
+class UsageError(Exception):
+    """A command-line mistake: one line on stderr, exit status 2."""
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults in the help (those worth showing), examples kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, [], argparse.SUPPRESS):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Progress:
+    """A rich progress bar on stderr, as Inspect draws them, while a long job runs.
+
+    Lines logged through it print above the bar; when stderr is not a terminal there is no
+    bar and they print as plain lines."""
+
+    def __init__(self, description: str, total: int | None) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.console = Console(stderr=True)
+        self.enabled = self.console.is_terminal
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=not self.enabled,
+        )
+        self.task = self.progress.add_task(description, total=total)
+
+    def __enter__(self) -> _Progress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def advance(self, n: int = 1) -> None:
+        self.progress.advance(self.task, n)
+
+    def update(self, completed: int | None = None, total: int | None = None) -> None:
+        self.progress.update(self.task, completed=completed, total=total)
+
+    def log(self, line: str) -> None:
+        if self.enabled:
+            self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
 
 def _show(spec: RewardSpec) -> str:
@@ -51,8 +135,14 @@ def _show(spec: RewardSpec) -> str:
     return "\n".join(lines)
 
 
+def _store(path: str) -> SpecStore:
+    from harness.store import SpecStore
+
+    return SpecStore(path)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    store = SpecStore(args.store)
+    store = _store(args.store)
     latest = store.latest()
     criteria = sum(len(s.criteria) for s in latest)
     checkers = sum(len(s.checkers) for s in latest)
@@ -62,6 +152,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     )
     if not args.run_probes:
         return 0
+    from harness.checkers import resolve_runtime
+
     failures = asyncio.run(_rerun_probes(latest, resolve_runtime(args.checker_runtime)))
     for line in failures:
         print(line)
@@ -72,6 +164,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     )
     print(f"probes: {verdict}")
     return 1 if failures else 0
+
+
+PROBE_CHUNK = 64
+"""Probes sent to the checker runtime per request: big enough to batch, small enough that the
+progress bar moves."""
 
 
 async def _rerun_probes(specs: list[RewardSpec], runtime: Any) -> list[str]:
@@ -87,7 +184,12 @@ async def _rerun_probes(specs: list[RewardSpec], runtime: Any) -> list[str]:
             ]
     if not jobs:
         return []
-    verdicts = await runtime.check([job[3] for job in jobs])
+    verdicts = []
+    with _Progress("probes", len(jobs)) as bar:
+        for start in range(0, len(jobs), PROBE_CHUNK):
+            chunk = jobs[start : start + PROBE_CHUNK]
+            verdicts += await runtime.check([job[3] for job in chunk])
+            bar.advance(len(chunk))
     failures = []
     for (spec, checker, probe, _), [v] in zip(jobs, verdicts, strict=True):
         wrong = probe.expected is not None and (v.status == "pass") != probe.expected
@@ -105,31 +207,27 @@ async def _rerun_probes(specs: list[RewardSpec], runtime: Any) -> list[str]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    store = SpecStore(args.store)
+    store = _store(args.store)
     spec = store.get(args.prompt_id, version=args.version) or store.get_version(args.prompt_id)
     if spec is None:
-        print(f"no spec for {args.prompt_id!r} in {args.store}", file=sys.stderr)
+        print(f"error: no spec for {args.prompt_id!r} in {args.store}", file=sys.stderr)
         return 1
     print(_show(spec))
     return 0
 
 
 def _prompts_to_build(args: argparse.Namespace) -> list:
-    from harness.spec import PromptMessage
     from harness.specbuild.pipeline import PromptToBuild
 
     if args.benchmark:
         return [PromptToBuild(pid, prompt) for pid, prompt in benchmark_prompts(args.benchmark)]
-    items = []
-    for i, record in enumerate(read_jsonl(Path(args.prompts), required=("id", "prompt")), start=1):
-        raw = record["prompt"]
-        if not isinstance(raw, str | list):
-            raise DataError(f"{args.prompts}:{i}: 'prompt' must be text or a list of messages")
-        prompt = (
-            raw if isinstance(raw, str) else tuple(PromptMessage.model_validate(m) for m in raw)
-        )
-        items.append(PromptToBuild(str(record["id"]), prompt, record.get("label") or args.label))
-    return items
+    return [
+        PromptToBuild(r.id, r.prompt, r.label or args.label)
+        for r in read_prompts(Path(args.prompts))
+    ]
+
+
+BENCHMARKS = ("ifeval", "ifbench", "writingbench", "healthbench", "arena_hard", "alpaca_eval")
 
 
 def benchmark_prompts(name: str) -> list[tuple[str, Any]]:
@@ -154,9 +252,7 @@ def benchmark_prompts(name: str) -> list[tuple[str, Any]]:
         from harness.benchmarks import alpaca_eval as ae
 
         return [(f"alpaca_eval-{r['index']}", r["instruction"]) for r in ae.load_records()]
-    raise DataError(
-        f"unknown benchmark {name!r}; expected ifeval, ifbench, writingbench, healthbench, arena_hard or alpaca_eval"
-    )
+    raise UsageError(f"unknown benchmark {name!r}; expected one of {', '.join(BENCHMARKS)}")
 
 
 def _roles(pairs: list[str]) -> dict[str, str]:
@@ -164,20 +260,23 @@ def _roles(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, model = pair.partition("=")
         if not sep or not name or not model:
-            raise ValueError(f"--model-role expects name=model, got {pair!r}")
+            raise UsageError(f"--model-role expects name=model, got {pair!r}")
         roles[name] = model
     return roles
 
 
 async def _build(args: argparse.Namespace) -> int:
     from harness.specbuild.pipeline import BuildSettings, build_all
+    from harness.store import SpecStore
 
+    if bool(args.prompts) == bool(args.benchmark):
+        raise UsageError("give a prompts file or --benchmark NAME (one of them)")
     roles = _roles(args.model_role)
     if "spec_builder" not in roles:
-        raise ValueError("bind the generator: --model-role spec_builder=<model>")
+        raise UsageError("bind the generator: --model-role spec_builder=<model>")
     out = Path(args.out)
     if out.exists() and not args.resume:
-        raise ValueError(
+        raise UsageError(
             f"{out} exists: pass --resume to continue it (finished prompts are skipped)"
         )
     items = _prompts_to_build(args)[: args.limit]
@@ -185,43 +284,115 @@ async def _build(args: argparse.Namespace) -> int:
     settings = BuildSettings(
         builder=_model(roles["spec_builder"]),
         classifier=_model(roles.get("classifier")),
-        runtime=None if args.no_checkers else resolve_runtime(args.checker_runtime),
+        runtime=None if args.no_checkers else _runtime(args.checker_runtime),
         max_criteria=args.max_criteria,
     )
     report = Path(args.report) if args.report else out.with_suffix(".report.jsonl")
     prices = tuple(args.price_per_million) if args.price_per_million else None
-    summary = await build_all(
-        items, store, settings, report, concurrency=args.concurrency, prices=prices
-    )
+    with _Progress("specs", len(items)) as bar:
+
+        def progress(line: str) -> None:
+            # the pipeline's lines: "N prompts: S already built, T to build", then "[i/T] id: ..."
+            if m := re.match(r"\d+ prompts: \d+ already built, (\d+) to build", line):
+                bar.update(completed=0, total=int(m[1]))
+            elif m := re.match(r"\[(\d+)/(\d+)\]", line):
+                bar.update(completed=int(m[1]), total=int(m[2]))
+            bar.log(line)
+
+        summary = await build_all(
+            items,
+            store,
+            settings,
+            report,
+            concurrency=args.concurrency,
+            prices=prices,
+            progress=progress,
+        )
     print(f"specs: {out}")
     print(f"validation report: {report}")
     return 0 if summary.failed == 0 else 1
 
 
-def _model(name: str | None):
+def _runtime(kind: str) -> Any:
+    from harness.checkers import RUNTIME_KINDS, resolve_runtime
+
+    if kind not in RUNTIME_KINDS:
+        raise UsageError(
+            f"--checker-runtime must be one of {', '.join(RUNTIME_KINDS)}, got {kind!r}"
+        )
+    return resolve_runtime(kind)
+
+
+def _model(name: str | None) -> Model | None:
+    """An Inspect model; a missing API key or an unknown provider stops here, before any work."""
     if name is None:
         return None
     from inspect_ai.model import get_model
 
-    return get_model(name)
+    try:
+        return get_model(name)
+    except Exception as ex:
+        if not _prerequisite(ex):
+            raise
+        raise DataError(f"{name}: {_plain(getattr(ex, 'message', ex))}") from None
+
+
+def _score_requests(args: argparse.Namespace) -> list:
+    """One request per line of the responses file, every field checked (file:line: field)."""
+    from harness.scoring import ScoreRequest
+
+    store = _store(args.specs)
+    requests = []
+    for lineno, item in read_jsonl_lines(Path(args.responses), required=("prompt_id", "response")):
+        where = f"{args.responses}:{lineno}"
+        prompt_id = text_field(item, "prompt_id", where, id_like=True)
+        version = text_field(item, "spec_version", where, optional=True)
+        response = text_field(item, "response", where)
+        spec = store.get(prompt_id, version=version)
+        if spec is None:
+            wanted = f"prompt {prompt_id!r}" + (f" version {version!r}" if version else "")
+            raise DataError(f"{where}: no spec for {wanted} in {args.specs}")
+        requests.append(ScoreRequest(spec, response))
+    return requests
+
+
+def _judges(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(rubric judge, global judge) model names; an unbound judge is an error unless
+    --no-judge says to score with the checkers only."""
+    graders = {"--grader": args.grader, "--rubric-grader": args.rubric_grader}
+    graders["--global-grader"] = args.global_grader
+    if args.no_judge:
+        given = [flag for flag, model in graders.items() if model]
+        if given:
+            raise UsageError(f"--no-judge conflicts with {', '.join(given)}")
+        return None, None
+    rubric, glob = args.rubric_grader or args.grader, args.global_grader or args.grader
+    missing = [name for name, model in (("rubric", rubric), ("global", glob)) if model is None]
+    if missing:
+        raise UsageError(
+            f"no judge bound for the {' and '.join(missing)} component(s): pass --grader MODEL "
+            "(or --rubric-grader / --global-grader), or --no-judge to score with checkers only"
+        )
+    return rubric, glob
 
 
 async def _score(args: argparse.Namespace) -> int:
-    store = SpecStore(args.specs)
-    items = read_jsonl(Path(args.responses), required=("prompt_id", "response"))
-    requests = []
-    for i, item in enumerate(items, start=1):
-        spec = store.get(str(item["prompt_id"]), version=item.get("spec_version"))
-        if spec is None:
-            raise DataError(
-                f"{args.responses}:{i}: no spec for prompt {item['prompt_id']!r} in {args.specs}"
-            )
-        requests.append(ScoreRequest(spec, str(item["response"])))
+    from harness.cache import JudgmentCache
+    from harness.protocols import rubric_protocol_named
+    from harness.reward import COMPONENTS, HybridConfig
+    from harness.scoring import RewardEngine, RewardResult
+
+    rubric_judge, global_judge = _judges(args)
+    requests = _score_requests(args)
     needs_checks = any(r.spec.checkers for r in requests)
+    if args.no_judge and not needs_checks:
+        raise DataError(
+            f"--no-judge, and no spec in {args.specs} for these responses has checkers: nothing to score"
+        )
     engine = RewardEngine(
-        checker_runtime=resolve_runtime(args.checker_runtime) if needs_checks else None,
-        rubric_judge=_model(args.rubric_grader or args.grader),
-        global_judge=_model(args.global_grader or args.grader),
+        checker_runtime=_runtime(args.checker_runtime) if needs_checks else None,
+        rubric_judge=_model(rubric_judge),
+        global_judge=_model(global_judge),
         rubric_protocol=rubric_protocol_named(args.rubric_mode),
         hybrid=HybridConfig(weights=dict(zip(COMPONENTS, args.weights, strict=True)))
         if args.weights
@@ -231,13 +402,14 @@ async def _score(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     results: list[RewardResult] = []
-    with out.open("w", encoding="utf-8") as f:
+    with out.open("w", encoding="utf-8") as f, _Progress("responses", len(requests)) as bar:
         for start in range(0, len(requests), args.batch_size):
             batch = await engine.score_batch(requests[start : start + args.batch_size])
             for result in batch:
                 f.write(result.model_dump_json(by_alias=True) + "\n")
             f.flush()
             results.extend(batch)
+            bar.advance(len(batch))
     print(f"scored {len(results)} response(s) -> {out}")
     for key in ("reward", *COMPONENTS):
         values = [r.values()[key] for r in results]
@@ -246,18 +418,48 @@ async def _score(args: argparse.Namespace) -> int:
         print(
             f"  {key:>7}: mean {mean} over {len(scored)} scored, {len(values) - len(scored)} unscored/absent"
         )
+    if args.no_judge:
+        print(
+            "  the reward is code-only: --no-judge left the rubric and global components unscored"
+        )
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
-    spec = sub.add_parser("spec", help="inspect spec stores").add_subparsers(
-        dest="spec_command", required=True
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description=__doc__.split("\n\n")[0],
+        epilog=EXAMPLES,
+        formatter_class=_HelpFormatter,
     )
-    p = spec.add_parser("validate", help="parse a spec store and report what it holds")
-    p.add_argument("store")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()} ({DISTRIBUTION})"
+    )
+    parser.set_defaults(help_of=parser)
+    sub = parser.add_subparsers(dest="command", metavar="{spec,score}")
+
+    spec_parser = sub.add_parser(
+        "spec", help="build, validate and show spec stores", formatter_class=_HelpFormatter
+    )
+    spec_parser.set_defaults(help_of=spec_parser)
+    spec = spec_parser.add_subparsers(dest="spec_command", metavar="{build,validate,show}")
+
+    p = spec.add_parser(
+        "validate",
+        help="parse a spec store and report what it holds",
+        description="Parse a spec store; a malformed line fails with file:line: field.",
+        formatter_class=_HelpFormatter,
+    )
+    p.add_argument("store", help="spec store (JSONL)")
     p.add_argument(
         "--run-probes",
         action="store_true",
@@ -266,40 +468,45 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--checker-runtime",
         default="docker",
-        help="where the probes run (docker | sandbox | local-unsafe)",
+        help="where the probes run: docker | sandbox | local-unsafe",
     )
     p.set_defaults(func=cmd_validate)
+
     p = spec.add_parser(
         "build",
         help="build specs from prompts (classify, rubric, checkers validated in the sandbox)",
+        description="Build a spec per prompt; specs are appended to --out as they finish.",
+        formatter_class=_HelpFormatter,
     )
     p.add_argument(
-        "prompts", nargs="?", help='JSONL of {"id": ..., "prompt": ..., "label": optional}'
+        "prompts",
+        nargs="?",
+        help='JSONL of {"id": ..., "prompt": text or messages, "label": optional}',
     )
     p.add_argument(
-        "--benchmark",
-        help="build for a benchmark's prompts instead (ifeval, ifbench, writingbench, healthbench, alpaca_eval)",
+        "--benchmark", choices=BENCHMARKS, help="build for a benchmark's prompts instead"
     )
     p.add_argument("--out", required=True, help="spec store (JSONL) to write")
     p.add_argument(
         "--model-role",
         action="append",
         default=[],
-        help="spec_builder=MODEL (required), classifier=MODEL (optional)",
+        metavar="ROLE=MODEL",
+        help="spec_builder=MODEL (required), classifier=MODEL (optional); repeatable",
     )
     p.add_argument("--label", help="task label for every prompt (skips classification)")
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=int, help="build only the first N prompts")
     p.add_argument(
         "--resume",
         action="store_true",
         help="continue an existing store, skipping finished prompts",
     )
-    p.add_argument("--concurrency", type=int, default=4)
-    p.add_argument("--max-criteria", type=int, default=12)
+    p.add_argument("--concurrency", type=int, default=4, help="prompts built at once")
+    p.add_argument("--max-criteria", type=int, default=12, help="criteria kept per rubric")
     p.add_argument(
         "--checker-runtime",
         default="docker",
-        help="where generated checkers are validated (docker | sandbox)",
+        help="where generated checkers are validated: docker | sandbox",
     )
     p.add_argument("--no-checkers", action="store_true", help="rubrics only")
     p.add_argument("--report", help="validation report (default: OUT with .report.jsonl)")
@@ -311,42 +518,117 @@ def main(argv: list[str] | None = None) -> int:
         help="token prices, to total the cost",
     )
     p.set_defaults(func=lambda a: asyncio.run(_build(a)))
-    p = spec.add_parser("show", help="print one prompt's spec")
+
+    p = spec.add_parser("show", help="print one prompt's spec", formatter_class=_HelpFormatter)
     p.add_argument("prompt_id", help="prompt id (or a spec version)")
-    p.add_argument("--store", required=True)
-    p.add_argument("--version", default=None)
+    p.add_argument("--store", required=True, help="spec store (JSONL)")
+    p.add_argument("--version", help="a spec version (default: the newest)")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser(
-        "score", help="score stored responses against a spec store (no Inspect eval)"
+        "score",
+        help="score stored responses against a spec store (no Inspect eval)",
+        description=(
+            "Score each response against its prompt's spec: rubric and global judges plus the\n"
+            "spec's checkers. Every judge must be bound (--grader), or --no-judge must say to\n"
+            "score with the checkers only."
+        ),
+        epilog=(
+            "examples:\n"
+            "  harness score responses.jsonl --specs specs.jsonl --out rewards.jsonl \\\n"
+            "      --grader openai/gpt-4.1-mini --cache judgments.sqlite\n"
+            "  harness score responses.jsonl --specs specs.jsonl --out rewards.jsonl \\\n"
+            "      --rubric-grader vllm/Qwen/Qwen3-32B --global-grader openai/gpt-4.1\n"
+            "  harness score responses.jsonl --specs specs.jsonl --out rewards.jsonl --no-judge"
+        ),
+        formatter_class=_HelpFormatter,
     )
-    p.add_argument("responses", help='JSONL of {"prompt_id": ..., "response": ...}')
+    p.add_argument(
+        "responses",
+        help='JSONL of {"prompt_id": ..., "response": "text", "spec_version": optional}',
+    )
     p.add_argument("--specs", required=True, help="spec store (JSONL)")
     p.add_argument("--out", required=True, help="JSONL of reward results")
     p.add_argument("--grader", help="judge model, e.g. openai/gpt-4.1-mini or vllm/Qwen/Qwen3-32B")
     p.add_argument("--rubric-grader", help="judge model for the rubric (default: --grader)")
     p.add_argument("--global-grader", help="judge model for the global score (default: --grader)")
     p.add_argument(
+        "--no-judge",
+        action="store_true",
+        help="no judges: rubric and global unscored, the reward comes from the checkers only",
+    )
+    p.add_argument(
         "--rubric-mode",
         default="single",
         help="single | per_criterion | writingbench | healthbench",
     )
-    p.add_argument("--weights", type=float, nargs=3, metavar=("RUBRIC", "GLOBAL", "CODE"))
+    p.add_argument(
+        "--weights",
+        type=float,
+        nargs=3,
+        metavar=("RUBRIC", "GLOBAL", "CODE"),
+        help="hybrid component weights (default: equal)",
+    )
     p.add_argument(
         "--checker-runtime",
         default="auto",
         help="where checkers run: auto | docker | local | local-unsafe (see the README)",
     )
-    p.add_argument("--cache", default=None, help="SQLite judgment cache file")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--cache", help="SQLite judgment cache file")
+    p.add_argument("--batch-size", type=int, default=64, help="responses scored at once")
     p.set_defaults(func=lambda a: asyncio.run(_score(a)))
+    return parser
 
+
+def _plain(markup: object) -> str:
+    """Inspect's one-message errors (a missing API key, an unknown provider) are rich markup
+    over several lines: plain text on one line."""
+    from rich.text import Text
+
+    try:
+        text = Text.from_markup(str(markup)).plain
+    except Exception:  # not valid markup: the text as it is
+        text = str(markup)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    joined = "".join(
+        line if i == 0 else (" " if lines[i - 1][-1] in ".:;," else ": ") + line
+        for i, line in enumerate(lines)
+    )
+    return re.sub(r"^ERROR:\s*", "", joined)
+
+
+def _prerequisite(ex: BaseException) -> bool:
+    errors = sys.modules.get("inspect_ai._util.error")  # not imported: cannot be one of these
+    return errors is not None and isinstance(ex, errors.PrerequisiteError)
+
+
+def _one_line(ex: BaseException) -> str | None:
+    """The message of an error the user can fix, on one line; None for anything else (a bug:
+    its traceback is worth seeing)."""
+    if isinstance(ex, DataError | ValueError | OSError):
+        return " ".join(line.strip() for line in str(ex).splitlines())
+    if _prerequisite(ex):
+        return _plain(getattr(ex, "message", ex))
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:  # `harness` or `harness spec` alone
+        args.help_of.print_help()
+        return 2
     try:
         return args.func(args)
-    except (SpecStoreError, DataError, FileNotFoundError, ValueError) as ex:
-        print(f"error: {ex}", file=sys.stderr)
+    except UsageError as ex:
+        print(f"{parser.prog}: error: {ex}", file=sys.stderr)
         return 2
+    except Exception as ex:
+        message = _one_line(ex)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

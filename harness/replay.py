@@ -17,12 +17,11 @@ Recognised records (JSONL, or a JSON list): ids from ``id``, ``sample_id``, ``ke
 
 from __future__ import annotations
 
-import json
-import warnings
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.dataset import Dataset
 from inspect_ai.model import (
     ChatMessage,
@@ -37,73 +36,142 @@ from inspect_ai.model import (
 from inspect_ai.model._model import active_model
 from inspect_ai.tool import ToolChoice, ToolInfo
 
-from harness.data import DataFile, resolve
+from harness.data import DataError, DataFile, json_type, read_records, resolve
+
+logger = logging.getLogger(__name__)
 
 ID_FIELDS = ("id", "sample_id", "key", "uid", "question_id", "index")
 PROMPT_FIELDS = ("prompt", "instruction", "input")
 RESPONSE_FIELDS = ("response", "output", "completion")
+MATCHING = (
+    f"records are matched by sample id ({', '.join(ID_FIELDS)}), "
+    f"then by prompt ({', '.join(PROMPT_FIELDS)}: the sample's last user message)"
+)
 
 
-class ReplayError(ValueError):
-    pass
+class ReplayError(DataError):
+    """A stored-responses file, or a sample it cannot answer (a DataError: ``inspect eval``
+    prints it as one line)."""
 
 
-def response_of(record: dict[str, Any]) -> str | None:
-    """The response text of a stored record, in any of the recognised schemas."""
+def response_of(record: dict[str, Any], where: str = "record") -> str | None:
+    """The response text of a stored record in any recognised schema, or None when it has none.
+
+    A response field that is present but not text (null, a number, a list) is an error naming
+    ``where``: replaying it as str(value) would score "None" or "12345"."""
     for field in RESPONSE_FIELDS:
-        if isinstance(record.get(field), str):
-            return record[field]
+        if field in record:
+            if isinstance(record[field], str):
+                return record[field]
+            raise DataError(
+                f"{where}: field '{field}' must be a string, got {json_type(record[field])}"
+            )
     try:  # Arena-Hard v2.0: messages[-1].content.answer (or plain content)
         content = record["messages"][-1]["content"]
-        content = content.get("answer") if isinstance(content, dict) else content
-        if isinstance(content, str):
-            return content
+        field = "messages[-1].content"
+        if isinstance(content, dict):
+            content, field = content.get("answer"), field + ".answer"
     except (KeyError, IndexError, TypeError, AttributeError):
         pass
-    try:  # Arena-Hard v0.1: choices[0].turns[0].content
-        content = record["choices"][0]["turns"][0]["content"]
+    else:
         if isinstance(content, str):
             return content
+        raise DataError(f"{where}: field '{field}' must be a string, got {json_type(content)}")
+    try:  # Arena-Hard v0.1: choices[0].turns[0].content
+        content = record["choices"][0]["turns"][0]["content"]
     except (KeyError, IndexError, TypeError):
         pass
+    else:
+        if isinstance(content, str):
+            return content
+        raise DataError(
+            f"{where}: field 'choices[0].turns[0].content' must be a string, "
+            f"got {json_type(content)}"
+        )
     return None
 
 
+@dataclass(frozen=True)
+class StoredResponse:
+    response: str
+    line: int
+    """Where the record starts in its file."""
+    prompt: str | None
+    """The record's own prompt, when it has one (to check an id match against)."""
+
+
+class StoredResponses:
+    """The records of a stored-responses file (JSONL or a JSON list), by id and by prompt."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.by_id: dict[str, StoredResponse] = {}
+        self.by_prompt: dict[str, list[StoredResponse]] = {}
+        try:
+            records = read_records(self.path)
+        except DataError as ex:
+            raise ReplayError(f"replay: {ex}") from None
+        for line, record in records:
+            where = f"{self.path}:{line}"
+            try:
+                response = response_of(record, where)
+            except DataError as ex:
+                raise ReplayError(f"replay: {ex}") from None
+            if response is None:
+                raise ReplayError(
+                    f"replay: {where}: no response field "
+                    f"({', '.join(RESPONSE_FIELDS)} or an Arena-Hard answer)"
+                )
+            ids = [record[f] for f in ID_FIELDS if record.get(f) is not None]
+            prompts = [record[f] for f in PROMPT_FIELDS if isinstance(record.get(f), str)]
+            if not ids and not prompts:
+                raise ReplayError(
+                    f"replay: {where}: no id ({', '.join(ID_FIELDS)}) "
+                    f"and no text prompt ({', '.join(PROMPT_FIELDS)})"
+                )
+            stored = StoredResponse(response, line, prompts[0] if prompts else None)
+            if ids:
+                sid = str(ids[0])
+                before = self.by_id.get(sid)
+                if before is not None and before.response != response:
+                    raise ReplayError(
+                        f"replay: {where}: id {sid!r} already has a different response "
+                        f"(line {before.line})"
+                    )
+                self.by_id.setdefault(sid, stored)
+            if prompts:
+                self.by_prompt.setdefault(prompts[0].strip(), []).append(stored)
+
+    def match(self, sample_id: str | None, prompt: str, key: str = "auto") -> StoredResponse | str:
+        """The stored response of a sample, or the reason there is none."""
+        if key in ("auto", "id") and sample_id is not None and sample_id in self.by_id:
+            stored = self.by_id[sample_id]
+            if (
+                key == "auto"
+                and stored.prompt is not None
+                and stored.prompt.strip() != prompt.strip()
+            ):
+                return (
+                    f"line {stored.line} has its id but another prompt "
+                    "(-M key=id trusts ids, -M key=prompt matches prompts only)"
+                )
+            return stored
+        if key == "id":
+            return "no record with its id"
+        candidates = self.by_prompt.get(prompt.strip(), [])
+        if len({c.response for c in candidates}) > 1:
+            lines = ", ".join(str(c.line) for c in candidates)
+            return f"its prompt has different responses on lines {lines}"
+        return candidates[0] if candidates else "no record with its id or prompt"
+
+
 def load_responses(path: str | Path) -> tuple[dict[str, str], dict[str, str]]:
-    """(responses by id, responses by prompt) from a stored-responses file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ReplayError(f"replay: responses file {path} does not exist")
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text)
-        records = data if isinstance(data, list) else [data]
-    except json.JSONDecodeError:
-        records = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as ex:
-                    raise ReplayError(f"replay: {path}:{lineno}: invalid JSON ({ex.msg})") from None
-    by_id: dict[str, str] = {}
-    by_prompt: dict[str, str] = {}
-    for n, record in enumerate(records, start=1):
-        response = response_of(record) if isinstance(record, dict) else None
-        if response is None:
-            raise ReplayError(f"replay: {path}: record {n} has no response field")
-        for field in ID_FIELDS:
-            if field in record and record[field] is not None:
-                by_id[str(record[field])] = response
-                break
-        for field in PROMPT_FIELDS:
-            if isinstance(record.get(field), str):
-                by_prompt[record[field]] = response
-                by_prompt.setdefault(record[field].strip(), response)
-                break
-    if not by_id and not by_prompt:
-        raise ReplayError(f"replay: {path} has no records with an id or a prompt")
-    return by_id, by_prompt
+    """(responses by id, responses by stripped prompt) of a stored-responses file."""
+    stored = StoredResponses(path)
+    return (
+        {k: v.response for k, v in stored.by_id.items()},
+        {k: v[-1].response for k, v in stored.by_prompt.items()},
+    )
 
 
 def stored_responses_model(name: str, file: DataFile) -> Model:
@@ -111,13 +179,14 @@ def stored_responses_model(name: str, file: DataFile) -> Model:
     return get_model(f"replay/{name}", responses=str(resolve(file)))
 
 
-def _current_sample_id() -> str | None:
+def _current_sample() -> tuple[str | None, str | list[ChatMessage] | None]:
+    """(id, dataset input) of the sample being run, if any."""
     try:
         from inspect_ai.solver._task_state import sample_state
     except ImportError:  # pragma: no cover - internal API moved
-        return None
+        return None, None
     state = sample_state()
-    return None if state is None else str(state.sample_id)
+    return (None, None) if state is None else (str(state.sample_id), state.input)
 
 
 class ReplayAPI(ModelAPI):
@@ -136,28 +205,32 @@ class ReplayAPI(ModelAPI):
         if responses is None:
             raise ReplayError("replay: pass the stored responses with -M responses=FILE")
         if key not in ("auto", "id", "prompt"):
-            raise ReplayError("replay: key must be auto, id or prompt")
+            raise ReplayError(f"replay: -M key must be auto, id or prompt, got {key!r}")
+        if not isinstance(skip_missing, bool):
+            raise ReplayError(
+                f"replay: -M skip_missing must be true or false, got {skip_missing!r}"
+            )
         self.key = key
         self.skip_missing = skip_missing
-        self.by_id, self.by_prompt = load_responses(responses)
+        self.stored = StoredResponses(responses)
         self.source = responses
+
+    def match(self, sample_id: str | None, prompt: str) -> StoredResponse | str:
+        """The stored response of a sample, or the reason there is none."""
+        return self.stored.match(sample_id, prompt, self.key)
 
     def find(self, sample_id: str | None, prompt: str) -> str | None:
         """The stored response of a sample, or None."""
-        if self.key in ("auto", "id") and sample_id is not None and sample_id in self.by_id:
-            return self.by_id[sample_id]
-        if self.key in ("auto", "prompt"):
-            for candidate in (prompt, prompt.strip()):
-                if candidate in self.by_prompt:
-                    return self.by_prompt[candidate]
-        return None
+        found = self.match(sample_id, prompt)
+        return found.response if isinstance(found, StoredResponse) else None
 
     def lookup(self, sample_id: str | None, prompt: str) -> str:
-        response = self.find(sample_id, prompt)
-        if response is not None:
-            return response
+        found = self.match(sample_id, prompt)
+        if isinstance(found, StoredResponse):
+            return found.response
         raise ReplayError(
-            f"replay: {self.source} has no response for sample {sample_id!r} (prompt {prompt[:80]!r}…)"
+            f"replay: {self.source} has no response for sample {sample_id!r} ({found}; "
+            f"prompt {prompt[:80]!r})"
         )
 
     async def generate(
@@ -167,11 +240,14 @@ class ReplayAPI(ModelAPI):
         tool_choice: ToolChoice,
         config: GenerateConfig,
     ) -> ModelOutput:
-        response = self.lookup(_current_sample_id(), last_user_text(input))
-        output = ModelOutput.from_content(model=self.model_name, content=response)
-        output.usage = ModelUsage(
-            input_tokens=0, output_tokens=0, total_tokens=0
-        )  # nothing was generated
+        # Match on the sample's dataset input, as check_coverage did: solvers may have
+        # rewritten the conversation since (templates, system messages).
+        sample_id, sample_input = _current_sample()
+        prompt = last_user_text(sample_input if sample_input is not None else input)
+        output = ModelOutput.from_content(
+            model=self.model_name, content=self.lookup(sample_id, prompt)
+        )
+        output.usage = ModelUsage(input_tokens=0, output_tokens=0, total_tokens=0)  # none generated
         return output
 
 
@@ -189,34 +265,58 @@ def last_user_text(input: str | list[ChatMessage]) -> str:
     return users[-1].text if users else ""
 
 
-def check_coverage(dataset: Dataset) -> Dataset:
-    """Before any sample runs: with a replay model, every sample must have a stored response.
+def with_replay_coverage(
+    dataset: Dataset, task_args: dict[str, Any]
+) -> tuple[Dataset, dict[str, Any]]:
+    """Before any sample runs: with a replay model (the task's ``model=`` or the eval's), every
+    sample must have a stored response.
 
-    All missing samples are listed in one error; ``-M skip_missing=true`` drops them instead
-    (the eval then covers fewer samples, and says so). Other models: the dataset unchanged.
+    Every sample without one is listed in one error. With ``-M skip_missing=true`` they are
+    dropped instead: a warning says so and the task's metadata records them under
+    ``replay_skipped`` ({sample id: reason}). Inspect applies ``--limit`` / ``--sample-id``
+    after the task is built, so they cannot narrow this check: a file covering only part of
+    the dataset needs skip_missing. Other models: dataset and task_args unchanged.
     """
-    model = active_model()
+    model = task_args.get("model") or active_model()
     api = getattr(model, "api", None)
     if not isinstance(api, ReplayAPI):
-        return dataset
-    missing = [
-        str(s.id)
-        for s in dataset
-        if api.find(None if s.id is None else str(s.id), last_user_text(s.input)) is None
-    ]
+        return dataset, task_args
+    missing: dict[str, str] = {}
+    kept: set[int] = set()  # samples by identity: ids may be absent (Inspect numbers them later)
+    for index, sample in enumerate(dataset, start=1):
+        sid = None if sample.id is None else str(sample.id)
+        found = api.match(sid, last_user_text(sample.input))
+        if isinstance(found, StoredResponse):
+            kept.add(id(sample))
+        else:
+            missing[sid if sid is not None else f"#{index}"] = found
     if not missing:
-        return dataset
+        return dataset, task_args
+    total = len(dataset)
+    if len(missing) == total:
+        first = ", ".join(list(missing)[:3]) + (", ..." if total > 3 else "")
+        raise ReplayError(
+            f"replay: {api.source} has a response for none of the {total} samples "
+            f"({first}): is it this task's responses file? {MATCHING}"
+        )
+    plain = [sid for sid, reason in missing.items() if reason.startswith("no record")]
+    other = [f"{sid} ({reason})" for sid, reason in missing.items() if sid not in plain]
+    listed = "; ".join([*([", ".join(plain)] if plain else []), *other])
     if not api.skip_missing:
-        shown = ", ".join(missing[:20]) + (
-            f", … ({len(missing) - 20} more)" if len(missing) > 20 else ""
+        raise ReplayError(
+            f"replay: {api.source} has no response for {len(missing)} of {total} samples: "
+            f"{listed}. Add them, or pass -M skip_missing=true to evaluate the "
+            f"{total - len(missing)} it has (also for --limit / --sample-id with a partial "
+            "file: Inspect applies them after this check)"
         )
-        raise PrerequisiteError(
-            f"replay: {api.source} has no response for {len(missing)} of {len(dataset)} sample(s): "
-            f"{shown}. Add them, or pass -M skip_missing=true to evaluate only the samples it has"
-        )
-    kept = set(str(s.id) for s in dataset) - set(missing)
-    warnings.warn(
-        f"replay: skipping {len(missing)} sample(s) without a stored response in {api.source}",
-        stacklevel=2,
+    logger.warning(
+        f"replay: skipping {len(missing)} of {total} samples without a stored response "
+        f"in {api.source}: {listed}"
     )
-    return dataset.filter(lambda s: str(s.id) in kept)
+    metadata = {**(task_args.get("metadata") or {}), "replay_skipped": missing}
+    return dataset.filter(lambda s: id(s) in kept), {**task_args, "metadata": metadata}
+
+
+def check_coverage(dataset: Dataset) -> Dataset:
+    """``with_replay_coverage`` for a task without its own model or metadata."""
+    return with_replay_coverage(dataset, {})[0]

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.cache import JudgmentCache, judgment_key
 from harness.checkers import CheckerRuntime, CheckerVerdict, CheckItem
-from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, JudgeReply, TokenUsage
+from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, JudgeReply, TokenUsage, effective_config
 from harness.judges.holistic import GlobalGrade, GlobalJudge
 from harness.judges.rubric import RubricGrades, RubricProtocol, SingleCallRubric
 from harness.reward import COMPONENTS, HybridConfig, combine, rubric_score
@@ -27,6 +27,22 @@ from harness.spec import Prompt, RewardSpec, prompt_hash, response_hash
 
 Status = Literal["scored", "unscored", "absent"]
 METADATA_KEY = "reward_result"
+DEFAULT_JUDGE_CONFIG = GenerateConfig(temperature=0.0)
+"""Our judge settings where neither the task nor the judge's role sets its own."""
+
+# How a call is made, not what it answers: left out of the judgment cache key.
+_OPERATIONAL = {
+    "max_retries",
+    "timeout",
+    "attempt_timeout",
+    "stream_idle_timeout",
+    "max_connections",
+    "adaptive_connections",
+    "cache",
+    "batch",
+    "extra_headers",
+    "fail_on_refusal",
+}
 
 
 class ComponentResult(BaseModel):
@@ -175,7 +191,9 @@ class RewardEngine:
         self.global_protocol = global_protocol or GlobalJudge()
         self.hybrid = hybrid or HybridConfig()
         self.cache = cache if cache is not None else JudgmentCache()
-        self.judge_config = judge_config or GenerateConfig(temperature=0.0)
+        # Defaults only: a judge role's own settings (--model-role 'grader={model: ...,
+        # temperature: ...}') win over these, per call (see harness.judges.calling).
+        self.judge_config = DEFAULT_JUDGE_CONFIG.merge(judge_config or GenerateConfig())
         self.max_attempts = max_attempts
         self.components = tuple(components)
         # Schema-constrained JSON where the provider supports it (OpenAI, vLLM, Anthropic, ...);
@@ -220,8 +238,9 @@ class RewardEngine:
     def _key(
         self, component: str, spec: RewardSpec, response: str, model: Model, protocol_id: str
     ) -> str:
+        settings = effective_config(model, self.judge_config)
         config = {
-            **self.judge_config.model_dump(exclude_none=True),
+            **settings.model_dump(exclude_none=True, exclude=_OPERATIONAL),
             "structured": self.structured_output,
         }
         return judgment_key(

@@ -15,7 +15,16 @@ import math
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from harness.data import json_type
 
 SPEC_FORMAT = 1
 
@@ -37,6 +46,38 @@ class PromptMessage(BaseModel):
 
 
 Prompt = str | tuple[PromptMessage, ...]
+
+
+def describe_validation_error(ex: ValidationError, prefix: str = "") -> str:
+    """A pydantic error as ``field 'a.0.b': message; ...`` (``prefix`` names the enclosing field)."""
+    parts = []
+    for err in ex.errors():
+        field = ".".join(
+            [prefix, *(str(p) for p in err["loc"])] if prefix else map(str, err["loc"])
+        )
+        parts.append(f"field '{field or '<spec>'}': {err['msg']}")
+    return "; ".join(parts)
+
+
+def parse_prompt(raw: Any) -> Prompt:
+    """A prompt from JSON: non-empty text, or a non-empty list of {"role", "content"} messages.
+
+    Raises ValueError naming the field (``field 'prompt.1.role': ...``)."""
+    if isinstance(raw, str):
+        if not raw.strip():
+            raise ValueError("field 'prompt': the prompt is empty")
+        return raw
+    if not isinstance(raw, list):
+        raise ValueError(f"field 'prompt' must be text or a list of messages, got {json_type(raw)}")
+    if not raw:
+        raise ValueError("field 'prompt': the list of messages is empty")
+    messages = []
+    for i, message in enumerate(raw):
+        try:
+            messages.append(PromptMessage.model_validate(message))
+        except ValidationError as ex:
+            raise ValueError(describe_validation_error(ex, f"prompt.{i}")) from None
+    return tuple(messages)
 
 
 class Criterion(BaseModel):

@@ -7,7 +7,6 @@ prompt id or prompt hash return the newest version unless a version is asked for
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import threading
@@ -16,43 +15,39 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from harness.spec import RewardSpec
+from harness.data import DataError, MissingFileError, read_jsonl_lines
+from harness.spec import RewardSpec, describe_validation_error
 
 
-class SpecStoreError(ValueError):
+class SpecStoreError(DataError, ValueError):
     """A spec file is malformed; the message names the file, line and field."""
 
 
-def _describe_validation_error(ex: ValidationError) -> str:
-    parts = []
-    for err in ex.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "<spec>"
-        parts.append(f"field '{field}': {err['msg']}")
-    return "; ".join(parts)
-
-
 def read_specs(path: str | Path) -> list[RewardSpec]:
-    """Parse a JSONL spec file, failing on the first malformed line with its location."""
+    """Parse a JSONL spec file, failing on the first malformed line with its location.
+
+    A stored criterion must state its weight: a hand-written line that leaves it out is an
+    error, not a silent weight of 1 (specs built by the harness always write it)."""
     path = Path(path)
+    try:
+        lines = read_jsonl_lines(path)
+    except MissingFileError:
+        raise
+    except DataError as ex:
+        raise SpecStoreError(str(ex)) from None
     specs: list[RewardSpec] = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as ex:
+    for lineno, data in lines:
+        criteria = data.get("criteria")
+        for i, criterion in enumerate(criteria if isinstance(criteria, list) else []):
+            if isinstance(criterion, dict) and "weight" not in criterion:
                 raise SpecStoreError(
-                    f"{path}:{lineno}: invalid JSON: {ex.msg} (column {ex.colno})"
-                ) from None
-            if not isinstance(data, dict):
-                raise SpecStoreError(
-                    f"{path}:{lineno}: expected a JSON object, got {type(data).__name__}"
+                    f"{path}:{lineno}: field 'criteria.{i}.weight': Field required "
+                    "(every stored criterion states its weight; negative for a pitfall)"
                 )
-            try:
-                specs.append(RewardSpec.model_validate(data))
-            except ValidationError as ex:
-                raise SpecStoreError(f"{path}:{lineno}: {_describe_validation_error(ex)}") from None
+        try:
+            specs.append(RewardSpec.model_validate(data))
+        except ValidationError as ex:
+            raise SpecStoreError(f"{path}:{lineno}: {describe_validation_error(ex)}") from None
     return specs
 
 
@@ -70,7 +65,7 @@ class SpecStore:
             for spec in read_specs(self.path):
                 self._index(spec)
         elif not create:
-            raise FileNotFoundError(f"spec store {self.path} does not exist")
+            raise MissingFileError(f"spec store {self.path} does not exist")
 
     def _index(self, spec: RewardSpec) -> None:
         if spec.version not in self._by_version:

@@ -9,6 +9,7 @@ from inspect_ai.scorer import Score, Scorer, Target, mean, scorer, stderr
 from inspect_ai.solver import TaskState
 
 from harness.checkers import CheckerRuntime
+from harness.judges.roles import require_judge_roles
 from harness.reward import HybridConfig
 from harness.scorers._settings import _score, _score_state, _Settings
 
@@ -28,11 +29,12 @@ def _component_scorer(settings: _Settings) -> Scorer:
 def rubric(
     rubric_mode: str = "single",
     require_grader: bool = True,
-    judge_temperature: float = 0.0,
+    judge_temperature: float | None = None,
     judge_max_tokens: int | None = None,
     max_attempts: int = 3,
 ) -> Scorer:
     """Rubric score only: Σ w·v / Σ w over the spec's criteria (NaN when unscored or absent)."""
+    require_judge_roles(("rubric_grader",), require_grader)
     config = GenerateConfig(temperature=judge_temperature, max_tokens=judge_max_tokens)
     return _component_scorer(
         _Settings(
@@ -48,11 +50,12 @@ def rubric(
 @scorer(metrics=[mean(), stderr()], name="global")
 def global_score(
     require_grader: bool = True,
-    judge_temperature: float = 0.0,
+    judge_temperature: float | None = None,
     judge_max_tokens: int | None = None,
     max_attempts: int = 3,
 ) -> Scorer:
     """Global score only: clip(g / 10, 0, 1) from an independent holistic judgment."""
+    require_judge_roles(("global_grader",), require_grader)
     config = GenerateConfig(temperature=judge_temperature, max_tokens=judge_max_tokens)
     return _component_scorer(
         _Settings(

@@ -27,7 +27,7 @@ def hybrid_reward(
     checker_errors: str = "unscored",
     checker_runtime: str | CheckerRuntime = "auto",
     require_grader: bool = True,
-    judge_temperature: float = 0.0,
+    judge_temperature: float | None = None,
     judge_max_tokens: int | None = None,
     max_attempts: int = 3,
     cache_path: str | None = None,
@@ -43,6 +43,9 @@ def hybrid_reward(
     ``official_values``: a benchmark's per-sample numbers for its official metric, added to
     Score.value (same keys on every sample, NaN when unscored) so that the metric reads reduced
     values and is right for any number of epochs.
+    ``judge_temperature`` / ``judge_max_tokens``: judge settings for every judge role (unset:
+    temperature 0, the provider's max tokens); a role's own settings win, per role:
+    ``--model-role 'grader={model: ..., temperature: 0.6, max_tokens: 2048}'``.
     """
     require_judge_roles(("rubric_grader", "global_grader"), require_grader)
     settings = _Settings(

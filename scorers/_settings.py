@@ -38,7 +38,9 @@ class _Settings:
     cache: JudgmentCache = field(default_factory=JudgmentCache)
     checker_runtime: str | CheckerRuntime = "auto"
     require_grader: bool = True
-    judge_config: GenerateConfig = field(default_factory=lambda: GenerateConfig(temperature=0.0))
+    judge_config: GenerateConfig = field(default_factory=GenerateConfig)
+    """The task's judge settings; the engine's defaults fill what is unset, and a judge role's
+    own settings (--model-role 'grader={model: ..., temperature: ...}') win over both."""
     max_attempts: int = 3
     structured_output: bool = True
 

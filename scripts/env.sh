@@ -69,6 +69,6 @@ ensure_env() {
   python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
   spec="."
   [[ -n "$extras" ]] && spec=".[$extras]"
-  python -m pip install --quiet --disable-pip-version-check -e "$spec"
+  python -m pip install -qq --disable-pip-version-check -e "$spec"
   echo "$wanted" >>"$stamp"
 }

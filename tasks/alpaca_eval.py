@@ -7,10 +7,11 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import generate
 
 from harness.benchmarks import alpaca_eval as ae
+from harness.provenance import judge_protocols, task_metadata
 from harness.replay import stored_responses_model
-from harness.scorers import hybrid_reward, spec_metadata
+from harness.scorers import headline, hybrid_reward, spec_metadata
 from harness.spec import Provenance, RewardSpec
-from harness.tasks import task_name
+from harness.tasks import make_task, task_name
 
 SPEC_TEMPLATE = "alpaca-eval-prompt-only@1"
 
@@ -41,6 +42,9 @@ def alpaca_eval(
     specs: str | None = None,
 ) -> Task:
     """AlpacaEval 2 (805 instructions; the baseline is gpt4_1106_preview).
+
+    The headline is the official win rate (``alpaca_eval_pairwise/win_rate``); the hybrid
+    reward follows as a second scorer.
 
     Args:
         replay: Score this published model's outputs (``results/<name>/model_outputs.json``,
@@ -74,8 +78,8 @@ def alpaca_eval(
         )
         for record in records
     ]
-    return Task(
-        dataset=MemoryDataset(samples, name="alpaca_eval"),
+    return make_task(
+        MemoryDataset(samples, name="alpaca_eval"),
         solver=generate(),
         # stored answers come through the shared replay/ model provider
         model=stored_responses_model(replay, ae.model_outputs_file(replay)) if replay else None,
@@ -93,4 +97,13 @@ def alpaca_eval(
                 structured_output=structured_output,
             ),
         ],
+        headline_metric=headline("win_rate", "alpaca_eval_pairwise"),
+        version=2,
+        metadata=task_metadata(
+            "alpaca_eval",
+            {"pairwise": ae.PROTOCOL, **judge_protocols("single")},
+            specs=specs,
+            baseline=ae.BASELINE,
+            replay=replay,
+        ),
     )

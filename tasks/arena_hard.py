@@ -7,12 +7,17 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import generate
 
 from harness.benchmarks import arena_hard as ah
+from harness.judges.calling import DEFAULT_MAX_ATTEMPTS
+from harness.provenance import judge_protocols, task_metadata
 from harness.replay import stored_responses_model
-from harness.scorers import hybrid_reward, spec_metadata
+from harness.scorers import headline, hybrid_reward, spec_metadata
 from harness.spec import Provenance, RewardSpec
-from harness.tasks import task_name
+from harness.tasks import make_task, task_name
 
 SPEC_TEMPLATE = "arena-hard-prompt-only@1"
+HYBRID_RUBRIC_MODE = "single"
+"""The hybrid reward's rubric protocol (used only with ``specs=``: the prompt-only spec has no
+criteria, so its reward is the global component alone)."""
 
 
 def prompt_only_spec(version: str, question: ah.Question) -> RewardSpec:
@@ -61,50 +66,30 @@ def arena_hard(
             built for each prompt instead of the prompt-only one.
     """
     categories = [category] if isinstance(category, str) else category
-    questions = ah.load_questions(version, categories)
-    baselines = {
-        model: ah.load_answers(version, model)
-        for model in sorted({ah.baseline_model(version, q.category) for q in questions})
-    }
-    replayed = ah.load_answers(version, replay) if replay else None
-    samples = []
-    for q in questions:
-        baseline = ah.baseline_model(version, q.category)
-        answer = baselines[baseline].get(q.uid)
-        # gen_judgment.py skips a question whose baseline (or model) answer is missing
-        if answer is None or (replayed is not None and q.uid not in replayed):
-            continue
-        samples.append(
-            Sample(
-                id=q.uid,
-                input=q.prompt,
-                metadata={
-                    "category": q.category,
-                    "subcategory": q.subcategory,
-                    ah.METADATA_KEY: {
-                        "version": version,
-                        "uid": q.uid,
-                        "question_index": q.index,
-                        "category": q.category,
-                        "question": q.prompt,
-                        "baseline": baseline,
-                        "baseline_answer": answer.text,
-                        "baseline_style": answer.metadata,
-                    },
-                    **spec_metadata(prompt_only_spec(version, q), specs),
-                },
-            )
+    samples = [
+        Sample(
+            id=q.uid,
+            input=q.prompt,
+            metadata={
+                "category": q.category,
+                "subcategory": q.subcategory,
+                ah.METADATA_KEY: info,
+                **spec_metadata(prompt_only_spec(version, q), specs),
+            },
         )
-    if not samples:
-        raise ValueError(f"no Arena-Hard {version} questions match category={categories}")
-    return Task(
-        dataset=MemoryDataset(samples, name=f"arena-hard-{version}"),
+        for q, info in ah.judged_questions(version, categories, replay)
+    ]
+    pairwise = ah.judge_config(version, judge_max_tokens)
+    return make_task(
+        MemoryDataset(samples, name=f"arena-hard-{version}"),
         solver=generate(),
         # stored answers come through the shared replay/ model provider
         model=stored_responses_model(replay, ah.answer_file(version, replay)) if replay else None,
         scorer=[
+            # first: its official score is the log's first metric (and the headline)
             ah.arena_hard_judge(require_grader=require_grader, judge_max_tokens=judge_max_tokens),
             hybrid_reward(
+                rubric_mode=HYBRID_RUBRIC_MODE,
                 weights=weights,
                 require_grader=require_grader,
                 judge_max_tokens=judge_max_tokens,
@@ -112,4 +97,22 @@ def arena_hard(
                 structured_output=structured_output,
             ),
         ],
+        headline_metric=headline("arena_hard", "arena_hard_judge"),
+        version=2,
+        metadata=task_metadata(
+            "arena_hard",
+            judge_protocols(HYBRID_RUBRIC_MODE) | {"arena_hard": ah.judge_protocol(version)},
+            specs=specs,
+            arena_hard={
+                "version": version,
+                "categories": sorted({s.metadata["category"] for s in samples}),
+                "baselines": sorted({s.metadata[ah.METADATA_KEY]["baseline"] for s in samples}),
+                "judge_settings": {
+                    "temperature": pairwise.temperature,
+                    "max_tokens": pairwise.max_tokens,
+                    "max_attempts": DEFAULT_MAX_ATTEMPTS,
+                },
+                "replay": replay,
+            },
+        ),
     )

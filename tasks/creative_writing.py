@@ -8,8 +8,9 @@ from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
 from harness.benchmarks import creative_writing as cw
-from harness.scorers import hybrid_reward, reward_metrics, spec_metadata
-from harness.tasks import task_name
+from harness.provenance import judge_protocols, task_metadata
+from harness.scorers import headline, hybrid_reward, reward_metrics, spec_metadata
+from harness.tasks import make_task, task_name
 
 
 @task(name=task_name("creative_writing", __name__))
@@ -28,7 +29,8 @@ def creative_writing(
     """Creative Writing v3 (32 prompts × 3 seeds; filter with prompt_id / category).
 
     The policy samples as the official run does (temperature 0.7, 4000 max tokens; override
-    with --temperature / --max-tokens).
+    with --temperature / --max-tokens). The headline is the official score
+    (``hybrid_reward/creative_writing``, 0-100), then the hybrid reward, then unscored counts.
 
     Args:
         prompt_id: Keep only these prompt ids (keys of creative_writing_prompts_v3.json).
@@ -71,8 +73,8 @@ def creative_writing(
         raise ValueError(
             f"no Creative Writing v3 prompts match prompt_id={ids} category={categories}"
         )
-    return Task(
-        dataset=MemoryDataset(samples, name="creative-writing-v3"),
+    return make_task(
+        MemoryDataset(samples, name="creative-writing-v3"),
         solver=generate(),
         scorer=hybrid_reward(
             rubric_mode=rubric_mode,
@@ -81,7 +83,21 @@ def creative_writing(
             judge_max_tokens=judge_max_tokens,
             cache_path=cache_path,
             structured_output=structured_output,
+            official_values=cw.official_values,
         ),
-        metrics=[*reward_metrics(group_by="category"), cw.creative_writing_score()],
+        metrics=[
+            cw.creative_writing_score(),
+            *reward_metrics(group_by="category"),
+            cw.creative_writing_unscored(),
+        ],
         config=GenerateConfig(temperature=0.7, max_tokens=4000),
+        headline_metric=headline("creative_writing"),
+        version=2,
+        metadata=task_metadata(
+            "creative_writing",
+            judge_protocols(rubric_mode),
+            specs=specs,
+            iterations=iterations,
+            spec_template=cw.SPEC_TEMPLATE,
+        ),
     )

@@ -7,8 +7,16 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import generate
 
 from harness.benchmarks import healthbench as hb
-from harness.scorers import chat_messages, hybrid_reward, reward_metrics, spec_metadata
-from harness.tasks import task_name
+from harness.provenance import judge_protocols, task_metadata
+from harness.scorers import (
+    SPEC_KEY,
+    chat_messages,
+    headline,
+    hybrid_reward,
+    reward_metrics,
+    spec_metadata,
+)
+from harness.tasks import make_task, task_name
 
 
 @task(name=task_name("healthbench", __name__))
@@ -24,6 +32,8 @@ def healthbench(
     specs: str | None = None,
 ) -> Task:
     """HealthBench conversations (subset full / hard / consensus / sample_500; filter by theme).
+
+    Headline: the official HealthBench score (``healthbench``), right for any ``--epochs``.
 
     Args:
         subset: Which HealthBench file to use.
@@ -56,8 +66,8 @@ def healthbench(
         )
     if not samples:
         raise ValueError(f"no HealthBench conversations match theme={themes}")
-    return Task(
-        dataset=MemoryDataset(samples, name=f"healthbench-{subset}"),
+    return make_task(
+        MemoryDataset(samples, name=f"healthbench-{subset}"),
         solver=generate(),
         scorer=hybrid_reward(
             rubric_mode=rubric_mode,
@@ -66,6 +76,19 @@ def healthbench(
             judge_max_tokens=judge_max_tokens,
             cache_path=cache_path,
             structured_output=structured_output,
+            official_values=hb.official_values,
         ),
-        metrics=[*reward_metrics(group_by="theme"), hb.healthbench_score()],
+        metrics=[
+            hb.healthbench_score(),
+            *reward_metrics(group_by="theme"),
+            hb.healthbench_unscored(),
+        ],
+        headline_metric=headline("healthbench"),
+        version=2,
+        metadata=task_metadata(
+            "healthbench",
+            {**judge_protocols(rubric_mode), "official": hb.OFFICIAL_METRIC},
+            specs=specs,
+            checkers=any(s.metadata[SPEC_KEY]["checkers"] for s in samples),
+        ),
     )

@@ -18,6 +18,9 @@ def ifbench(
 ) -> Task:
     """IFBench (300 prompts, AllenAI) with the official checkers run in the checker sandbox.
 
+    Headline: prompt-level loose accuracy (``prompt_loose``, the number the IFBench paper
+    reports); strict and instruction-level accuracies follow.
+
     Args:
         checker_runtime: Where checkers run: "auto" (Docker warm pool when an engine answers,
             else host runners, which accept only built-in checkers like these), "docker",

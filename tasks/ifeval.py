@@ -18,6 +18,9 @@ def ifeval(
 ) -> Task:
     """IFEval (541 prompts, Google) with the official checkers run in the checker sandbox.
 
+    Headline: prompt-level strict accuracy (``prompt_strict``, the first accuracy of the IFEval
+    paper's results); instruction-level and loose accuracies follow.
+
     Args:
         checker_runtime: Where checkers run: "auto" (Docker warm pool when an engine answers,
             else host runners, which accept only built-in checkers like these), "docker",

@@ -9,10 +9,10 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import generate
 
 from harness.checkers.inspect_sandbox import sandbox_spec
-from harness.data import DataError, read_jsonl
+from harness.data import DataError, read_prompts
 from harness.provenance import judge_protocols, task_metadata
 from harness.scorers import SPEC_KEY, chat_messages, headline, hybrid_reward, reward_metrics
-from harness.spec import PromptMessage, prompt_hash
+from harness.spec import prompt_hash
 from harness.store import SpecStore
 from harness.tasks import make_task, task_name
 
@@ -50,26 +50,22 @@ def prompts(
     """
     store = SpecStore(specs)
     samples, missing = [], []
-    for record in read_jsonl(Path(prompts), required=("id", "prompt")):
-        raw = record["prompt"]
-        prompt = (
-            raw if isinstance(raw, str) else tuple(PromptMessage.model_validate(m) for m in raw)
-        )
-        h = prompt_hash(prompt)
-        spec = store.get(str(record["id"])) or store.get_by_prompt_hash(h)
+    for record in read_prompts(Path(prompts)):
+        spec = store.get(record.id) or store.get_by_prompt_hash(prompt_hash(record.prompt))
         if spec is None:
-            missing.append(str(record["id"]))
+            missing.append(record.id)
             continue
-        if spec.prompt_hash != h:
+        if spec.prompt_hash != prompt_hash(record.prompt):
             raise DataError(
-                f"{prompts}: prompt {record['id']} differs from the prompt its spec was built for"
+                f"{prompts}:{record.line}: prompt {record.id!r} differs from the prompt "
+                f"its spec in {specs} was built for"
             )
         samples.append(
             Sample(
-                id=str(record["id"]),
-                input=chat_messages(prompt),
+                id=record.id,
+                input=chat_messages(record.prompt),
                 metadata={
-                    **record.get("metadata", {}),
+                    **record.metadata,
                     "task_label": spec.task_label or "unlabelled",
                     SPEC_KEY: spec.model_dump(mode="json"),
                 },

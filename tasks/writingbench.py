@@ -7,8 +7,9 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import generate
 
 from harness.benchmarks import writingbench as wb
-from harness.scorers import hybrid_reward, reward_metrics, spec_metadata
-from harness.tasks import task_name
+from harness.provenance import judge_protocols, task_metadata
+from harness.scorers import SPEC_KEY, headline, hybrid_reward, reward_metrics, spec_metadata
+from harness.tasks import make_task, task_name
 
 
 @task(name=task_name("writingbench", __name__))
@@ -24,6 +25,8 @@ def writingbench(
     specs: str | None = None,
 ) -> Task:
     """WritingBench (1,000 prompts; filter with domain1 / domain2).
+
+    Headline: the official WritingBench score (``writingbench``, 1-10), right for any ``--epochs``.
 
     Args:
         domain1: Keep only these top-level domains (e.g. "Education").
@@ -57,8 +60,8 @@ def writingbench(
         )
     if not samples:
         raise ValueError(f"no WritingBench prompts match domain1={d1} domain2={d2}")
-    return Task(
-        dataset=MemoryDataset(samples, name="writingbench"),
+    return make_task(
+        MemoryDataset(samples, name="writingbench"),
         solver=generate(),
         scorer=hybrid_reward(
             rubric_mode=rubric_mode,
@@ -67,6 +70,19 @@ def writingbench(
             judge_max_tokens=judge_max_tokens,
             cache_path=cache_path,
             structured_output=structured_output,
+            official_values=wb.official_values,
         ),
-        metrics=[*reward_metrics(group_by="domain1"), wb.writingbench_score()],
+        metrics=[
+            wb.writingbench_score(),
+            *reward_metrics(group_by="domain1"),
+            wb.writingbench_unscored(),
+        ],
+        headline_metric=headline("writingbench"),
+        version=2,
+        metadata=task_metadata(
+            "writingbench",
+            {**judge_protocols(rubric_mode), "official": wb.OFFICIAL_METRIC},
+            specs=specs,
+            checkers=any(s.metadata[SPEC_KEY]["checkers"] for s in samples),
+        ),
     )

@@ -11,10 +11,12 @@ import math
 import os
 import re
 import statistics
+import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import ScriptedJudge, is_global, metrics_of, run_eval
+from inspect_ai.analysis import evals_df
 from inspect_ai.log import EvalLog
 from inspect_ai.model import (
     ChatCompletionChoice,
@@ -27,6 +29,7 @@ from inspect_ai.model import (
 
 from harness.benchmarks import alpaca_eval as ae
 from harness.data import DataError
+from harness.report import short_answer
 from harness.scoring import RewardResult
 
 # every model with published weighted_alpaca_eval_gpt4_turbo annotations in the data folder
@@ -35,6 +38,7 @@ ANNOTATED = ("alpaca-7b", "alpaca-farm-ppo-human", "alpaca-farm-ppo-sim-gpt4-20k
 PRINTED = {"rel": 1e-14, "abs": 0}
 GLOBAL = 6
 POLICY_OUTPUT = "Default output from mockllm/model"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +94,9 @@ def test_missing_or_malformed_files_are_clear_errors(tmp_path: Path, monkeypatch
         json.dumps([{"instruction": "x", "output": "y"}])
     )
     with pytest.raises(DataError, match="expected 805 items, found 1"):
+        ae.load_records()
+    (folder / "gpt4_1106_preview.json").write_bytes(b'[{"instruction": "\xff"}]')
+    with pytest.raises(DataError, match=r"gpt4_1106_preview\.json:1: invalid UTF-8"):
         ae.load_records()
 
 
@@ -159,6 +166,20 @@ def test_winrate_edge_cases() -> None:
     )
     assert (got["n_wins"], got["n_wins_base"]) == (2, 1)
     assert got["discrete_win_rate"] == pytest.approx((0 + 1 + 0.5 + 0.5 + 1) / 5 * 100)
+
+
+def test_discrete_preference_is_the_zero_one_rule() -> None:
+    # 1.5 is a draw; the rest rounds (half to even) to 1 or 2; 0 is the old encoding of a draw
+    cases = {1.0: 1.0, 1.4999: 1.0, 1.5: 1.5, 1.5001: 2.0, 2.0: 2.0, 0: 1.5, -0.4: 1.5, 2.5: 2.0}
+    for preference, discrete in cases.items():
+        assert ae.discrete_preference(preference) == discrete, preference
+    assert math.isnan(ae.discrete_preference(None))
+    assert math.isnan(ae.discrete_preference(math.nan))
+    value = ae.preference_values(1.7, "four")
+    assert value == {"preference": 1.7, "discrete_preference": 2.0, "length": 4.0}
+    unscored = ae.preference_values(None, "")
+    assert set(unscored) == set(ae.VALUE_KEYS) and unscored["length"] == 0.0
+    assert math.isnan(unscored["preference"]) and math.isnan(unscored["discrete_preference"])
 
 
 # -- the official judge protocol ------------------------------------------------------------
@@ -370,12 +391,49 @@ def test_judge_config_is_the_official_one(both_orders) -> None:
     assert (config.max_tokens, config.logprobs, config.top_logprobs) == (1, True, 5)
 
 
+def test_the_logprob_recorder_stands_for_its_model() -> None:
+    """ask_judge reads the judge's name, config and API (per-role settings, provider quirks)."""
+    from harness.benchmarks.alpaca_eval.judge import _Recorder
+
+    model = ScriptedJudge(lambda p, n: "M").model()
+    recorder = _Recorder(model)
+    assert str(recorder) == str(model) == "mockllm/model"
+    assert recorder.config is model.config and recorder.api is model.api
+
+
 # -- end to end ----------------------------------------------------------------------------
 
 
 def unscored_samples(log: EvalLog) -> int:
-    [score] = [s for s in log.results.scores if s.name == "alpaca_eval_pairwise"]
-    return score.unscored_samples
+    """Samples Inspect itself left out of the pairwise metrics (a bare NaN value): none, since
+    an unscored preference is explicit in Score.value and counted by the scorer."""
+    scores = [s for s in log.results.scores if s.name == "alpaca_eval_pairwise"]
+    assert len(scores) == 2  # the reduced metrics, then the unreduced count
+    return sum(s.unscored_samples for s in scores)
+
+
+def headline_of(log: EvalLog) -> tuple[str, float]:
+    row = evals_df(log.location).iloc[0]
+    return row["score_headline_metric"], row["score_headline_value"]
+
+
+def pairwise_script(records: list[dict], preference_of) -> ScriptedJudge:
+    """A grader: the global judgment, and a weighted pairwise verdict whose P(model's output is
+    best) is ``preference_of(index, nth call for this instruction)``."""
+    by_instruction = {r["instruction"]: r["index"] for r in records}
+    seen: dict[int, int] = {}
+
+    def script(prompt: str, n: int):
+        if is_global(prompt):
+            return json.dumps({"rationale": "fine", "score": GLOBAL})
+        index = by_instruction[INSTRUCTION.search(prompt).group(1)]
+        seen[index] = seen.get(index, 0) + 1
+        model_id = model_identifier_in(prompt, POLICY_OUTPUT)
+        base_id = "m" if model_id == "M" else "M"
+        p = preference_of(index, seen[index])
+        return logprob_output({model_id: math.log(p), base_id: math.log(1 - p)})
+
+    return ScriptedJudge(script)
 
 
 P_MODEL = {0: 0.9, 3: 0.2, 6: 0.6}  # the scripted judge's P(model's output is best), by item
@@ -384,18 +442,7 @@ P_MODEL = {0: 0.9, 3: 0.2, 6: 0.6}  # the scripted judge's P(model's output is b
 def test_task_end_to_end_with_a_weighted_judge(tmp_path: Path, records) -> None:
     from harness.tasks.alpaca_eval import alpaca_eval
 
-    by_instruction = {r["instruction"]: r["index"] for r in records}
-
-    def script(prompt: str, n: int):
-        if is_global(prompt):
-            return json.dumps({"rationale": "fine", "score": GLOBAL})
-        index = by_instruction[INSTRUCTION.search(prompt).group(1)]
-        model_id = model_identifier_in(prompt, POLICY_OUTPUT)
-        base_id = "m" if model_id == "M" else "M"
-        p = P_MODEL[index]
-        return logprob_output({model_id: math.log(p), base_id: math.log(1 - p)})
-
-    grader = ScriptedJudge(script)
+    grader = pairwise_script(records, lambda index, nth: P_MODEL[index])
     log = run_eval(alpaca_eval(), tmp_path, {"grader": grader.model()}, sample_id=list(P_MODEL))
     assert grader.calls == 6  # one pairwise and one global judgment per sample
     assert {ae.is_switched(records[i]["instruction"]) for i in P_MODEL} == {False, True}
@@ -403,8 +450,12 @@ def test_task_end_to_end_with_a_weighted_judge(tmp_path: Path, records) -> None:
         instruction = records[sample.id]["instruction"]
         assert sample.input == instruction
         pairwise = sample.scores["alpaca_eval_pairwise"]
-        assert pairwise.value == pytest.approx(1 + P_MODEL[sample.id])
-        assert pairwise.answer == POLICY_OUTPUT
+        assert pairwise.value == {
+            "preference": pytest.approx(1 + P_MODEL[sample.id]),
+            "discrete_preference": 2.0 if P_MODEL[sample.id] > 0.5 else 1.0,
+            "length": len(POLICY_OUTPUT),
+        }
+        assert pairwise.answer == short_answer(POLICY_OUTPUT) and pairwise.reason is None
         j = ae.judgment_of(pairwise)
         assert j.switched == ae.is_switched(instruction)
         model_id, base_id = ("m", "M") if j.switched else ("M", "m")
@@ -426,14 +477,67 @@ def test_task_end_to_end_with_a_weighted_judge(tmp_path: Path, records) -> None:
     )
     assert m["alpaca_eval_pairwise/discrete_win_rate"] == pytest.approx(200 / 3)
     assert m["alpaca_eval_pairwise/n_wins"] == 2 and m["alpaca_eval_pairwise/n_wins_base"] == 1
-    assert m["alpaca_eval_pairwise/n_total"] == 3 and unscored_samples(log) == 0
+    assert m["alpaca_eval_pairwise/n_total"] == 3 and m["alpaca_eval_pairwise/unscored"] == 0
     assert m["alpaca_eval_pairwise/avg_length"] == len(POLICY_OUTPUT)
-    assert m["reward/mean"] == pytest.approx(GLOBAL / 10)
+    assert m["hybrid_reward/reward"] == pytest.approx(GLOBAL / 10)
+    # the headline is the official win rate: the first metric of the first scorer
+    assert headline_of(log) == ("win_rate", pytest.approx(100 * sum(wins) / 3))
+    [first, *_] = log.results.scores
+    assert (first.name, next(iter(first.metrics))) == ("alpaca_eval_pairwise", "win_rate")
+    # what produced the number
+    assert log.eval.task_version == 2
+    protocols = log.eval.metadata["protocols"]
+    assert protocols["pairwise"] == "weighted_alpaca_eval_gpt4_turbo@1" == ae.PROTOCOL
+    assert set(protocols) == {"pairwise", "rubric", "global"}
+    assert log.eval.metadata["baseline"] == "gpt4_1106_preview"
+
+
+P_EPOCHS = {0: (0.9, 0.3), 3: (0.2, 0.45), 6: (0.6, 0.8)}  # P(model best) in the 1st, 2nd call
+
+
+def test_epochs_official_metrics_are_the_means_of_the_per_epoch_ones(
+    tmp_path: Path, records
+) -> None:
+    from harness.tasks.alpaca_eval import alpaca_eval
+
+    grader = pairwise_script(records, lambda index, nth: P_EPOCHS[index][nth - 1])
+    log = run_eval(
+        alpaca_eval(), tmp_path, {"grader": grader.model()}, sample_id=list(P_EPOCHS), epochs=2
+    )
+    assert len(log.samples) == 6
+    # each epoch got one of the two verdicts (which one is up to the scheduling)
+    per_epoch: dict[int, list[float]] = {}
+    for sample in log.samples:
+        value = sample.scores["alpaca_eval_pairwise"].value
+        per_epoch.setdefault(sample.epoch, []).append(value["preference"])
+    for index, ps in P_EPOCHS.items():
+        got = sorted(
+            s.scores["alpaca_eval_pairwise"].value["preference"]
+            for s in log.samples
+            if s.id == index
+        )
+        assert got == pytest.approx(sorted(1 + p for p in ps))
+    epoch_metrics = [ae.get_winrate(prefs) for prefs in per_epoch.values()]
+    assert len(epoch_metrics) == 2
+    m = metrics_of(log)
+    for key in ("win_rate", "discrete_win_rate"):
+        expected = statistics.mean(e[key] for e in epoch_metrics)
+        assert m[f"alpaca_eval_pairwise/{key}"] == pytest.approx(expected), key
+    # the same numbers straight from the script, whatever epoch got which verdict
+    all_p = [p for ps in P_EPOCHS.values() for p in ps]
+    assert m["alpaca_eval_pairwise/win_rate"] == pytest.approx(100 * statistics.mean(all_p))
+    assert m["alpaca_eval_pairwise/discrete_win_rate"] == pytest.approx(
+        100 * statistics.mean(p > 0.5 for p in all_p)
+    )
+    assert m["alpaca_eval_pairwise/avg_length"] == len(POLICY_OUTPUT)
+    assert m["alpaca_eval_pairwise/n_total"] == 3 and m["alpaca_eval_pairwise/unscored"] == 0
+    assert headline_of(log) == ("win_rate", pytest.approx(100 * statistics.mean(all_p)))
 
 
 def test_task_replaying_published_outputs(tmp_path: Path, records) -> None:
     """alpaca-7b's outputs: items 199 and 370 equal the baseline's (draws, no judge call); the
-    judge's reply for item 5 is malformed (unscored, dropped); item 6 is won by the model."""
+    judge's reply for item 5 is malformed (unscored: left out of the win rate, counted); item 6
+    is won by the model."""
     from harness.tasks.alpaca_eval import alpaca_eval
 
     outputs = ae.aligned_outputs("alpaca-7b", records)
@@ -451,21 +555,27 @@ def test_task_replaying_published_outputs(tmp_path: Path, records) -> None:
         alpaca_eval(replay="alpaca-7b"), tmp_path, {"grader": grader.model()}, sample_id=ids
     )
     assert grader.calls == 4 + 3 + 1  # global ×4, item 5 ×3 attempts, item 6 ×1
-    values = {s.id: s.scores["alpaca_eval_pairwise"].value for s in log.samples}
-    assert values[6] == 2.0 and values[199] == values[370] == 1.5 and math.isnan(values[5])
-    unscored = ae.judgment_of(
-        next(s for s in log.samples if s.id == 5).scores["alpaca_eval_pairwise"]
-    )
+    scores = {s.id: s.scores["alpaca_eval_pairwise"] for s in log.samples}
+    preferences = {i: score.value["preference"] for i, score in scores.items()}
+    assert preferences[6] == 2.0 and preferences[199] == preferences[370] == 1.5
+    assert math.isnan(preferences[5]) and math.isnan(scores[5].value["discrete_preference"])
+    assert scores[5].reason == "grader_failed"
+    unscored = ae.judgment_of(scores[5])
     assert unscored.status == "unscored" and unscored.reason.startswith("malformed judge output")
+    assert "unscored" in scores[5].explanation
     assert all(s.output.completion == outputs[s.id] for s in log.samples)
+    for i, score in scores.items():
+        assert score.value["length"] == len(outputs[i])
+        assert score.answer == short_answer(outputs[i])
     m = metrics_of(log)
     assert m["alpaca_eval_pairwise/win_rate"] == pytest.approx(100 * (1 + 0.5 + 0.5) / 3)
     assert m["alpaca_eval_pairwise/standard_error"] == pytest.approx(
         100 * statistics.stdev([1, 0.5, 0.5]) / math.sqrt(3)
     )
     assert (m["alpaca_eval_pairwise/n_total"], m["alpaca_eval_pairwise/n_draws"]) == (3, 2)
-    assert unscored_samples(log) == 1  # Inspect counts the NaN; the metrics see the rest
-    assert m["alpaca_eval_pairwise/avg_length"] == int(sum(len(outputs[i]) for i in ids[1:]) / 3)
+    assert m["alpaca_eval_pairwise/unscored"] == 1 and unscored_samples(log) == 0
+    # as the leaderboard: the length of every output, judged or not
+    assert m["alpaca_eval_pairwise/avg_length"] == int(sum(len(outputs[i]) for i in ids) / 4)
 
 
 def test_task_without_a_grader_is_unscored_not_zero(tmp_path: Path) -> None:
@@ -473,6 +583,27 @@ def test_task_without_a_grader_is_unscored_not_zero(tmp_path: Path) -> None:
 
     log = run_eval(alpaca_eval(require_grader=False), tmp_path, {}, limit=1)
     score = log.samples[0].scores["alpaca_eval_pairwise"]
-    assert math.isnan(score.value)
+    assert math.isnan(score.value["preference"]) and score.reason == "scoring_failed"
     assert ae.judgment_of(score).reason == "no grader model bound (grader role)"
-    assert unscored_samples(log) == 1
+    m = metrics_of(log)
+    assert m["alpaca_eval_pairwise/unscored"] == 1 and unscored_samples(log) == 0
+    assert m["alpaca_eval_pairwise/n_total"] == 0 and math.isnan(m["alpaca_eval_pairwise/win_rate"])
+    assert headline_of(log)[0] == "win_rate"
+
+
+def test_inspect_eval_without_a_grader_stops_before_generating(tmp_path: Path) -> None:
+    cmd = ["inspect", "eval", "harness/alpaca_eval", "--model", "mockllm/model", "--limit", "1"]
+    cmd += ["--log-dir", str(tmp_path), "--display", "plain"]
+    proc = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "400"},
+    )
+    output = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    assert proc.returncode != 0
+    assert len(output) == 1, output
+    assert output[0].startswith("No judge bound for grader: pass --model-role grader=<model>")
+    assert not list(tmp_path.glob("*.eval"))  # no eval started, nothing generated

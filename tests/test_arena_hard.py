@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import random
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import ScriptedJudge, is_global, metrics_of, run_eval
 from inspect_ai import eval
+from inspect_ai.analysis import evals_df
+from inspect_ai.solver._task_state import sample_state
 
 from harness.benchmarks import arena_hard as ah
 from harness.data import DataError
 from harness.judges.calling import JudgeReplyError
+from harness.report import short_answer
 from harness.scoring import RewardResult
 
 MOCK_OUTPUT = "Default output from mockllm/model"
@@ -366,21 +371,61 @@ def test_bradley_terry_win_rate_is_the_mean_battle_score() -> None:
     )
 
 
-def test_metric_over_scores_counts_unscored_and_missing() -> None:
+def sample_scores(js: list[ah.PairJudgment]) -> list:
+    """What the metric receives: Score.value and the sample's metadata (no Score.metadata)."""
     from inspect_ai.scorer import SampleScore, Score
 
-    scores = [
+    return [
         SampleScore(
-            score=Score(value={"battle_mean": j.value}, metadata={ah.METADATA_KEY: j.model_dump()})
+            score=Score(value=j.score_value()),
+            sample_id=j.uid,
+            sample_metadata={ah.METADATA_KEY: j.info()},
         )
-        for j in judgments(FIXTURE)
+        for j in js
     ]
-    scores.append(SampleScore(score=Score(value=math.nan)))  # no judgment at all
+
+
+def test_metric_reads_score_values_only() -> None:
+    from inspect_ai.scorer import SampleScore, Score
+
+    scores = sample_scores(judgments(FIXTURE))
     out = ah.arena_hard_score()(scores)
-    assert out["arena_hard"] == OFFICIAL_V2[42]["arena_hard"][0]
-    assert out["arena_hard_unscored"] == 3 and out["arena_hard_questions"] == 10
+    assert (out["arena_hard"], out["arena_hard_lower"], out["arena_hard_upper"]) == (
+        pytest.approx(OFFICIAL_V2[42]["arena_hard"], abs=1e-9)
+    )
+    assert out["hard_prompt"] == pytest.approx(OFFICIAL_V2[42]["hard_prompt"][0], abs=1e-9)
+    assert out["arena_hard_questions"] == 10 and out["arena_hard_battles"] == 32
+    assert list(out)[0] == "arena_hard"  # the headline comes first
     # the order the samples finish in does not matter
     assert ah.arena_hard_score()(list(reversed(scores))) == out
+    # unscored judgments are counted by their own metric, over every (sample, epoch)
+    assert ah.arena_hard_unscored()(scores) == {"arena_hard_unscored": 2}
+    # the same key set on every sample, NaN where unscored
+    assert all(set(s.score.value) == set(ah.VALUE_KEYS) for s in scores)
+    q04 = next(s for s in scores if s.sample_id == "q04").score.value
+    assert all(math.isnan(q04[k]) for k in ah.GAME_KEYS)  # v2.0: both games of the question
+    # a sample without its question's inputs is an error, not a silent 0
+    with pytest.raises(ValueError, match="sample x has no 'arena_hard' in its metadata"):
+        ah.arena_hard_score()([*scores, SampleScore(score=Score(value={}), sample_id="x")])
+
+
+def test_values_carry_each_game_and_the_style() -> None:
+    value = ah.score_value("v2.0", ["B>A", "A>>B"], styles("s07", "model"))
+    assert value == {
+        "battle_mean": 1.0,
+        "game1_battles": 1.0,
+        "game1_points": 1.0,  # the baseline (A) lost: the model's win
+        "game2_battles": 3.0,
+        "game2_points": 3.0,
+        "model_token_len": float(_model_len(7)),
+        "model_header_count": 3.0,
+        "model_list_count": 2.0,  # 0 ordered + 2 unordered
+        "model_bold_count": 1.0,
+    }
+    # v0.1 keeps a usable game when the other is not; no style: NaN, never 0
+    value = ah.score_value("v0.1", [None, "A=B"], None)
+    assert value["game2_battles"] == 1 and value["game2_points"] == 0.5
+    assert math.isnan(value["game1_battles"]) and math.isnan(value["model_token_len"])
 
 
 # -- the judge protocol -------------------------------------------------------------------------
@@ -481,20 +526,27 @@ GAME_RE = re.compile(
 )
 
 
-def arena_judge(verdicts: dict[str, tuple[str, str]], policy_answer: str = MOCK_OUTPUT):
-    """Answers the global prompt with GLOBAL and each game with the scripted verdict."""
+def arena_judge(verdicts: dict, policy_answer: str | list[str] = MOCK_OUTPUT):
+    """Answers the global prompt with GLOBAL and each game with the scripted verdict:
+    ``verdicts[uid]`` is (game 1, game 2), or {epoch: (game 1, game 2)}; None is a judgment
+    without a verdict label."""
     uid_of = {q.prompt: q.uid for v in ("v2.0", "v0.1") for q in ah.load_questions(v)}
     seen: list[tuple[str, int, str]] = []
+    policy = [policy_answer] if isinstance(policy_answer, str) else policy_answer
 
     def script(prompt: str, n: int) -> str:
         if is_global(prompt):
             return json.dumps({"rationale": "fine", "score": GLOBAL})
         question, answer_a, answer_b = GAME_RE.search(prompt).groups()
         uid = uid_of[question]
-        game = 2 if answer_a == policy_answer else 1
-        assert (answer_b if game == 2 else answer_a) != policy_answer
+        game = 2 if answer_a in policy else 1
+        assert (answer_b if game == 2 else answer_a) not in policy
         seen.append((uid, game, answer_b if game == 2 else answer_a))
-        return verdict_text(verdicts[uid][game - 1])
+        scripted = verdicts[uid]
+        if isinstance(scripted, dict):  # a different verdict in each epoch
+            scripted = scripted[sample_state().epoch]
+        label = scripted[game - 1]
+        return "Both answers have merits." if label is None else verdict_text(label)
 
     judge = ScriptedJudge(script)
     judge.seen = seen  # type: ignore[attr-defined]
@@ -530,7 +582,9 @@ def test_arena_hard_v2_end_to_end(tmp_path: Path) -> None:
         assert [g.order for g in j.games] == ["baseline_first", "model_first"]
         assert all(g.attempts == 1 and g.failure is None for g in j.games)
         assert j.battles == E2E_BATTLES[sample.id]
-        assert score.value == {"battle_mean": pytest.approx(np.mean(E2E_BATTLES[sample.id]))}
+        assert score.value["battle_mean"] == pytest.approx(np.mean(E2E_BATTLES[sample.id]))
+        assert set(score.value) == set(ah.VALUE_KEYS)
+        assert score.answer == short_answer(MOCK_OUTPUT)
         baseline = (
             "gemini-2.0-flash-001" if sample.id == "d657b1fb82b141da" else "o3-mini-2025-01-31"
         )
@@ -572,7 +626,29 @@ def test_arena_hard_v2_end_to_end(tmp_path: Path) -> None:
     assert m["arena_hard_judge/arena_hard_questions"] == 3
     assert m["arena_hard_judge/arena_hard_battles"] == 8
     assert m["arena_hard_judge/arena_hard_unscored"] == 0
-    assert m["reward/mean"] == pytest.approx(GLOBAL / 10)
+    # the hybrid reward keeps its own metrics next to the official score
+    assert m["hybrid_reward/reward"] == pytest.approx(GLOBAL / 10)
+    assert m["hybrid_reward/reward_stderr"] == 0 and m["hybrid_reward/reward_unscored"] == 0
+    # the official score is the log's first metric and its headline; counts come after it
+    first = log.results.scores[0]
+    assert (first.name, next(iter(first.metrics))) == ("arena_hard_judge", "arena_hard")
+    names = [f"{s.name}/{k}" for s in log.results.scores for k in s.metrics]
+    assert names.index("arena_hard_judge/arena_hard_unscored") > 0
+    frame = evals_df(log.location)
+    assert frame.score_headline_metric[0] == "arena_hard"
+    assert frame.score_headline_value[0] == pytest.approx(overall.score)
+    # provenance: the task version, the judge protocols and the pairwise judge settings
+    assert log.eval.task_version == 2
+    meta = log.eval.metadata
+    assert meta["benchmark"] == "arena_hard"
+    assert meta["protocols"]["arena_hard"] == f"arena-hard-v2.0-pairwise@{ah.PROTOCOL_VERSION}"
+    assert set(meta["protocols"]) == {"arena_hard", "rubric", "global"}
+    assert meta["arena_hard"]["judge_settings"] == {
+        "temperature": 0.0,
+        "max_tokens": 16000,
+        "max_attempts": 3,
+    }
+    assert meta["arena_hard"]["baselines"] == ["gemini-2.0-flash-001", "o3-mini-2025-01-31"]
 
 
 def test_arena_hard_mock_grader_is_unscored_not_zero(tmp_path: Path) -> None:
@@ -610,6 +686,9 @@ def test_arena_hard_v01_replays_published_answers(tmp_path: Path) -> None:
     )
     [sample] = log.samples
     assert sample.output.completion == replayed.text
+    # the Scoring tab shows the head of the answer; the whole one is the sample's output
+    answer = sample.scores["arena_hard_judge"].answer
+    assert answer == short_answer(replayed.text) and len(answer) < len(replayed.text)
     j = ah.PairJudgment.model_validate(sample.scores["arena_hard_judge"].metadata["arena_hard"])
     assert (j.version, j.baseline, [g.verdict for g in j.games]) == (
         "v0.1",
@@ -625,6 +704,225 @@ def test_arena_hard_v01_replays_published_answers(tmp_path: Path) -> None:
     assert "arena_hard_judge/arena_hard_sc" not in m
 
 
+# -- epochs: the official metric reads reduced Score.values -------------------------------------
+
+# The same three questions judged twice; every game keeps its verdict strength (battle count)
+# across epochs, while the outcomes change.
+SAME_STRENGTH = {
+    "2edbb5f36f5b42be": {1: ("B>A", "A>>B"), 2: ("A>B", "B>>A")},
+    "ec71c09662a64365": {1: ("A>B", "B>A"), 2: ("A=B", "A=B")},
+    "d657b1fb82b141da": {1: ("A=B", "A>B"), 2: ("B>A", "B>A")},
+}
+# The model's battles in each epoch, by hand (v2.0: game 2's, then game 1's complemented)
+SAME_STRENGTH_BATTLES = {
+    1: {
+        "2edbb5f36f5b42be": [1, 1, 1, 1],
+        "ec71c09662a64365": [0, 0],
+        "d657b1fb82b141da": [1, 0.5],
+    },
+    2: {
+        "2edbb5f36f5b42be": [0, 0, 0, 0],
+        "ec71c09662a64365": [0.5, 0.5],
+        "d657b1fb82b141da": [0, 1],
+    },
+}
+HARD = ("2edbb5f36f5b42be", "ec71c09662a64365")  # question order; then the creative one
+ORDER = (*HARD, "d657b1fb82b141da")
+
+
+def test_v2_epochs_mean_of_per_epoch_scores(tmp_path: Path) -> None:
+    from harness.tasks.arena_hard import arena_hard
+
+    judge = arena_judge(SAME_STRENGTH)
+    log = run_eval(
+        arena_hard(), tmp_path, {"grader": judge.model()}, sample_id=list(ORDER), epochs=2
+    )
+    assert len(judge.prompts) == 2 * 3 * 3  # two games and a global score per sample and epoch
+    m = metrics_of(log)
+
+    def per_epoch(uids: tuple[str, ...]) -> float:
+        scores = [
+            ah.bootstrap_mean([s for u in uids for s in SAME_STRENGTH_BATTLES[e][u]]).score
+            for e in (1, 2)
+        ]
+        return float(np.mean(scores))
+
+    # the bootstrap mean is linear in the battle scores for fixed draws: the score of the
+    # mean-reduced values is the mean of the two epochs' official scores
+    assert m["arena_hard_judge/arena_hard"] == pytest.approx(per_epoch(ORDER), abs=1e-9)
+    assert m["arena_hard_judge/hard_prompt"] == pytest.approx(per_epoch(HARD), abs=1e-9)
+    assert m["arena_hard_judge/creative_writing"] == pytest.approx(per_epoch(ORDER[2:]), abs=1e-9)
+    # ... and not the first epoch's (what reading Score.metadata would give)
+    first = ah.bootstrap_mean([s for u in ORDER for s in SAME_STRENGTH_BATTLES[1][u]]).score
+    assert abs(m["arena_hard_judge/arena_hard"] - first) > 10
+    assert m["arena_hard_judge/arena_hard_questions"] == 3
+    assert m["arena_hard_judge/arena_hard_battles"] == 8
+    assert m["arena_hard_judge/arena_hard_unscored"] == 0
+    assert m["hybrid_reward/reward"] == pytest.approx(GLOBAL / 10)
+    frame = evals_df(log.location)
+    assert frame.score_headline_value[0] == pytest.approx(per_epoch(ORDER), abs=1e-9)
+
+
+# Verdict strengths that change between epochs, and an epoch without a usable verdict.
+MIXED = {
+    "2edbb5f36f5b42be": {1: ("B>>A", "A>>B"), 2: ("A>B", "B>A")},
+    "ec71c09662a64365": {1: (None, "B>A"), 2: ("A>B", "B>A")},  # epoch 1: game 1 unusable
+    "d657b1fb82b141da": {1: ("A=B", "A>B"), 2: ("A=B", "A>B")},
+}
+
+
+def test_v2_epochs_pool_battles_when_strengths_differ(tmp_path: Path) -> None:
+    from harness.tasks.arena_hard import arena_hard
+
+    judge = arena_judge(MIXED)
+    log = run_eval(
+        arena_hard(), tmp_path, {"grader": judge.model()}, sample_id=list(ORDER), epochs=2
+    )
+    m = metrics_of(log)
+    # by hand, from the verdicts. Question 1, each game: 3 battles won, then 1 lost -> a mean
+    # of 2 battles per epoch at the pooled score 3/4. Question 2: only epoch 2 is usable (v2.0
+    # drops a question with an unusable game) -> its 2 lost battles. Question 3: the same in
+    # both epochs.
+    rows = [0.75, 0.75, 0.75, 0.75, 0, 0, 1, 0.5]
+    expected = ah.bootstrap_mean(rows)
+    assert m["arena_hard_judge/arena_hard"] == pytest.approx(expected.score, abs=1e-9)
+    assert m["arena_hard_judge/arena_hard_lower"] == pytest.approx(expected.lower, abs=1e-9)
+    assert m["arena_hard_judge/arena_hard_upper"] == pytest.approx(expected.upper, abs=1e-9)
+    # questions 1 and 3, usable in both epochs, weigh in as their battles pooled: 9 of 12;
+    # question 2 as its one usable epoch
+    assert np.mean(rows[:4] + rows[6:]) == (6 + 3) / (8 + 4)
+    # which is not the mean of the per-epoch scores when battle counts differ across epochs
+    epoch1 = ah.bootstrap_mean([1] * 6 + [1, 0.5]).score  # question 2 left out
+    epoch2 = ah.bootstrap_mean([0, 0, 0, 0, 1, 0.5]).score
+    assert abs(m["arena_hard_judge/arena_hard"] - (epoch1 + epoch2) / 2) > 1
+    assert m["arena_hard_judge/arena_hard_questions"] == 3
+    assert m["arena_hard_judge/arena_hard_battles"] == 8
+    # the unusable judgment is counted once: (sample, epoch) judgments, over every epoch
+    assert m["arena_hard_judge/arena_hard_unscored"] == 1
+    reduced = {
+        s.sample_id: s.value
+        for r in log.reductions
+        if r.scorer == "arena_hard_judge"
+        for s in r.samples
+    }
+    assert reduced["2edbb5f36f5b42be"]["game1_battles"] == 2
+    assert reduced["2edbb5f36f5b42be"]["game1_points"] == 1.5
+    assert reduced["ec71c09662a64365"]["game1_points"] == 0  # epoch 2's alone
+
+
+# v0.1, replayed answers: (game 1, game 2) per epoch, and the model's battles by hand
+# (game 1 complemented, then game 2).
+V01_EPOCHS = {1: ("B>A", "A>B"), 2: ("A>>B", "A>B")}
+V01_EPOCHS_2 = {1: ("A=B", "B>>A"), 2: ("A=B", "B>>A")}
+V01_POOLED = [1, 1] + [0, 0, 0, 1] + [0.5, 0, 0, 0] * 2  # both epochs' battles
+
+
+def test_v01_epochs_bradley_terry_on_pooled_battles(tmp_path: Path) -> None:
+    from harness.tasks.arena_hard import arena_hard
+
+    q1, q2 = ah.load_questions("v0.1")[:2]
+    replayed = ah.load_answers("v0.1", "mistral-7b-instruct")
+    judge = arena_judge(
+        {q1.uid: V01_EPOCHS, q2.uid: V01_EPOCHS_2}, [replayed[q.uid].text for q in (q1, q2)]
+    )
+    log = run_eval(
+        arena_hard(version="v0.1", replay="mistral-7b-instruct"),
+        tmp_path,
+        {"grader": judge.model()},
+        sample_id=[q1.uid, q2.uid],
+        epochs=2,
+    )
+    m = metrics_of(log)
+    # the Bradley-Terry fit on the mean-reduced (soft) outcomes is the fit on the battles of
+    # both epochs pooled: the likelihood is linear in the outcome
+    pooled = ah.bradley_terry_elo([("base", "m", 1 - s) for s in V01_POOLED], "base")
+    assert m["arena_hard_judge/arena_hard"] == pytest.approx(100 * ah.win_rate(pooled["m"]))
+    assert m["arena_hard_judge/arena_hard"] == pytest.approx(100 * 4 / 14)
+    # the interval: the bootstrap of an average epoch's battles, by hand: q1 game 1 stands for
+    # 2 battles at 1/4, game 2 for 1 won; q2 for a tie and 3 lost
+    rows = [0.25, 0.25, 1, 0.5, 0, 0, 0]
+    expected = ah.bradley_terry_win_rate(rows)
+    assert m["arena_hard_judge/arena_hard_lower"] == pytest.approx(expected.lower, abs=1e-6)
+    assert m["arena_hard_judge/arena_hard_upper"] == pytest.approx(expected.upper, abs=1e-6)
+    assert m["arena_hard_judge/arena_hard_battles"] == 7
+    assert m["arena_hard_judge/arena_hard_unscored"] == 0
+
+
+def test_style_control_on_reduced_values_is_the_pooled_fit() -> None:
+    """Bradley-Terry with style features on mean-reduced outcomes = on the pooled battles."""
+    from inspect_ai.scorer import Score, mean_score
+
+    epoch1 = style_fixture()
+    epoch2 = [
+        (u, c, _LABELS[i % 5], _LABELS[(i * 3 + 1) % 5]) for i, (u, c, _, _) in enumerate(epoch1)
+    ]
+    js = [judgments(rows, styles=styles) for rows in (epoch1, epoch2)]
+    # the pooled battles of both epochs, each with its question's (unchanged) style
+    scores, model, base = [], [], []
+    for epoch in js:
+        for j in epoch:
+            for s in j.battles:
+                scores.append(s)
+                model.append(ah.style_vector(j.model_style))
+                base.append(ah.style_vector(j.baseline_style))
+    X, y, _ = ah.style_design(scores, model, base)
+    pooled = ah.fit_logistic(X, y)
+    # Inspect's mean reducer over the two epochs' Score.values, then the metric's reading
+    questions = [
+        ah.question_battles(
+            a.info(),
+            mean_score()([Score(value=a.score_value()), Score(value=b.score_value())]).value,
+        )
+        for a, b in zip(*js, strict=True)
+    ]
+    games = [(q, w, s) for q in questions for w, s in q.games]
+    assert any(w == 2 for _, w, _ in games)  # some games changed strength
+    X, y, _ = ah.style_design(
+        [s for _, _, s in games],
+        [q.model_style for q, _, _ in games],
+        [q.baseline_style for q, _, _ in games],
+        weights=[w for _, w, _ in games],
+    )
+    reduced = ah.fit_logistic(X, y)
+    assert y.size * 2 == len(scores)  # an average epoch's battles, half the pool
+    sigmoid = 1 / (1 + math.exp(-reduced[0]))
+    assert sigmoid == pytest.approx(1 / (1 + math.exp(-pooled[0])), abs=1e-9)
+    # the style coefficients agree up to the features' scale (std over twice the rows)
+    assert np.sign(reduced[1:]).tolist() == np.sign(pooled[1:]).tolist()
+    # the reported score is the bootstrap median of such fits
+    out = ah.aggregate_questions(questions)
+    assert 0 < out["arena_hard_sc_lower"] < out["arena_hard_sc"] < out["arena_hard_sc_upper"] < 100
+
+
+def test_fractional_battle_counts_keep_their_share() -> None:
+    # three epochs of a game judged strong, slight, slight: 5/3 battles on average
+    weights = [5 / 3, 1.0, 3.0]
+    scores = [0.2, 1.0, 0.0]
+    agg = ah.bootstrap_mean(scores, weights=weights)
+    full = ah.bootstrap_mean([0.2] * 5 + [1.0] * 3 + [0.0] * 9, rounds=2000, seed=1)
+    assert agg.battles == pytest.approx(17 / 3)
+    # rows in the exact proportions 5 : 3 : 9; a round draws an average epoch's 6 battles
+    exact = (0.2 * 5 + 1.0 * 3) / 17
+    assert abs(agg.score - 100 * exact) < 10 and abs(full.score - 100 * exact) < 1
+    with pytest.raises(ValueError, match="non-negative ratios of small integers"):
+        ah.bootstrap_mean(scores, weights=[math.pi, 1, 1])
+    with pytest.raises(ValueError, match="2 weights for 3 battle scores"):
+        ah.bootstrap_mean(scores, weights=[1, 1])
+
+
+def test_without_grader_the_judgments_are_unscored_with_reason(tmp_path: Path) -> None:
+    from harness.tasks.arena_hard import arena_hard
+
+    log = run_eval(arena_hard(require_grader=False), tmp_path, {}, limit=1)
+    [sample] = log.samples
+    score = sample.scores["arena_hard_judge"]
+    assert all(math.isnan(v) for k, v in score.value.items() if not k.startswith("model_"))
+    assert ah.judgment_of(score).reason == "no grader model bound (grader role)"
+    m = metrics_of(log)
+    assert math.isnan(m["arena_hard_judge/arena_hard"])
+    assert m["arena_hard_judge/arena_hard_unscored"] == 1
+
+
 def test_unbound_grader_is_an_error(tmp_path: Path) -> None:
     from harness.tasks.arena_hard import arena_hard
 
@@ -633,3 +931,22 @@ def test_unbound_grader_is_an_error(tmp_path: Path) -> None:
     )
     assert log.status == "error"
     assert "Model role 'grader' is required" in log.error.message
+
+
+def test_unbound_grader_stops_inspect_eval_before_generation(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    proc = subprocess.run(
+        ["inspect", "eval", "harness/arena_hard", "--model", "mockllm/model", "--limit", "1"]
+        + ["--log-dir", str(logs)],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+    )
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    assert proc.returncode != 0
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("No judge bound for grader: pass --model-role grader=<model>")
+    # the task stopped while being built: no eval started, so no log and no generation
+    assert not logs.exists() or not any(logs.iterdir())

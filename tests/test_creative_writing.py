@@ -9,16 +9,20 @@ import json
 import math
 import random
 import re
+import statistics
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import ScriptedJudge, is_global
-from inspect_ai import eval
-from inspect_ai.log import read_eval_log
+from inspect_ai import Epochs, eval
+from inspect_ai.analysis import evals_df
+from inspect_ai.log import EvalLog, read_eval_log
 
 from harness.benchmarks import creative_writing as cw
 from harness.data import DataError, resolve
 from harness.judges.calling import JudgeReplyError
+from harness.report import short_answer
 from harness.scoring import RewardEngine, RewardResult
 
 GLOBAL = 6
@@ -412,9 +416,12 @@ def test_eval_end_to_end_on_published_items(tmp_path: Path) -> None:
         assert score.value["reward"] == pytest.approx((rubric + GLOBAL / 10) / 2, abs=1e-12)
         weak = next(c for c in result.rubric.criteria if c.text == "Avoids: Weak Dialogue")
         assert weak.verdict == "excluded"
-        # the official item score, stray matches included, is the published one
+        # the official item score, stray matches included, is the published one; it travels
+        # in Score.value, where the official metric reads it
         item = cw.sample_item_score(result)
         assert round(round(item, 2) * 5, 1) == E2E[pid][2]
+        assert score.value["item_score"] == item
+        assert score.answer == short_answer(row["response"])
         assert f"official item score {E2E[pid][2]:g}/100" in score.explanation
         items.append((sample.id, item, score.value["rubric"]))
     # 14: 21 criteria summing to 314 (negatives inverted) + stray 42, 3, 28; 30: 21 criteria, 233
@@ -428,7 +435,19 @@ def test_eval_end_to_end_on_published_items(tmp_path: Path) -> None:
     assert metrics["hybrid_reward/creative_writing_0_20"] == 13.61
     assert metrics["hybrid_reward/creative_writing_unscored"] == 0
     assert metrics["hybrid_reward/reward_unscored"] == 0
-    assert metrics["rubric/mean"] == pytest.approx((314 / 21 + 233 / 21) / 40)
+    assert metrics["hybrid_reward/rubric"] == pytest.approx((314 / 21 + 233 / 21) / 40)
+    # the official score is the headline and the first metric; unscored counts come last
+    assert headline_of(log) == ("creative_writing", 68.05)
+    names = [k for s in log.results.scores for k in s.metrics]
+    assert names[:3] == ["creative_writing", "creative_writing_0_20", "creative_writing_stderr"]
+    assert names[-1] == "creative_writing_unscored"
+    # what produced the number
+    assert log.eval.task_version == 2
+    assert log.eval.metadata["protocols"] == {
+        "rubric": "creative_writing_official@1",
+        "global": "global@1",
+    }
+    assert log.eval.metadata["spec_template"] == cw.SPEC_TEMPLATE
 
 
 def test_eval_with_a_non_judge_is_unscored_not_zero(tmp_path: Path) -> None:
@@ -440,14 +459,21 @@ def test_eval_with_a_non_judge_is_unscored_not_zero(tmp_path: Path) -> None:
         model_roles={"grader": "mockllm/model"},
         log_dir=str(tmp_path),
         display="none",
+        epochs=2,
     )
     assert log.status == "success", log.error
-    [sample] = read_eval_log(log.location).samples
-    result = RewardResult.from_metadata(sample.scores["hybrid_reward"].metadata)
-    assert result.rubric.status == "unscored"
-    assert "no score for any of the 22 criteria" in result.rubric.reason
+    samples = read_eval_log(log.location).samples
+    assert len(samples) == 2
+    for sample in samples:
+        score = sample.scores["hybrid_reward"]
+        result = RewardResult.from_metadata(score.metadata)
+        assert result.rubric.status == "unscored"
+        assert "no score for any of the 22 criteria" in result.rubric.reason
+        assert math.isnan(score.value["item_score"])
     metrics = {k: m.value for s in log.results.scores for k, m in s.metrics.items()}
-    assert math.isnan(metrics["creative_writing"]) and metrics["creative_writing_unscored"] == 1
+    assert math.isnan(metrics["creative_writing"])
+    # counted per (sample, epoch) judgment, never a 0 in the score
+    assert metrics["creative_writing_unscored"] == 2 and metrics["rubric_unscored"] == 2
 
 
 def test_our_single_call_protocol_on_the_native_spec(tmp_path: Path) -> None:
@@ -472,3 +498,99 @@ def test_our_single_call_protocol_on_the_native_spec(tmp_path: Path) -> None:
     assert result.rubric.value == pytest.approx(rubric)
     metrics = {k: m.value for s in log.results.scores for k, m in s.metrics.items()}
     assert metrics["creative_writing"] == round(20 * rubric * 5, 2)
+
+
+def headline_of(log: EvalLog) -> tuple[str, float]:
+    row = evals_df(log.location).iloc[0]
+    return row["score_headline_metric"], row["score_headline_value"]
+
+
+# Two prompts, two takes each: the policy answers differently in each epoch and the judge
+# scores each take differently (a left-out criterion, an inverted one). Item scores (0-20):
+TAKES = {
+    ("1", 1): {"Coherent": 12.0, "Meandering": 8.0},  # (12 + (20 - 8)) / 2 = 12
+    ("1", 2): {"Coherent": 16.0},  # 16
+    ("25", 1): {"Coherent": 8.0},  # 8
+    ("25", 2): {"Coherent": 14.0, "Meandering": 4.0},  # (14 + 16) / 2 = 15
+}
+TAKE_ITEM = {("1", 1): 12.0, ("1", 2): 16.0, ("25", 1): 8.0, ("25", 2): 15.0}
+
+
+def run_two_takes(tmp_path: Path, reducer: str) -> tuple[EvalLog, dict[str, tuple[str, int]]]:
+    from harness.tasks.creative_writing import creative_writing
+
+    records = {r["prompt"]: r["prompt_id"] for r in cw.load_records(["1", "25"], iterations=1)}
+    seen: dict[str, int] = {}
+    responses: dict[str, tuple[str, int]] = {}
+
+    def policy_script(prompt: str, n: int) -> str:
+        pid = records[prompt]
+        seen[pid] = seen.get(pid, 0) + 1
+        response = f"Story for prompt {pid}, take {seen[pid]}."
+        responses[response] = (pid, seen[pid])
+        return response
+
+    def judge_script(prompt: str, n: int) -> str:
+        if is_global(prompt):
+            return json.dumps({"rationale": "fine", "score": GLOBAL})
+        response = re.search(
+            r"\[TEST MODEL RESPONSE\]\n\n(.*)\n\n\[TEST MODEL RESPONSE END\]", prompt, re.DOTALL
+        ).group(1)
+        return scores_block(TAKES[responses[response]])
+
+    [log] = eval(
+        creative_writing(prompt_id=["1", "25"], iterations=1),
+        model=ScriptedJudge(policy_script).model(),
+        model_roles={"grader": ScriptedJudge(judge_script).model()},
+        log_dir=str(tmp_path),
+        display="none",
+        epochs=Epochs(2, reducer),
+    )
+    assert log.status == "success", log.error
+    return read_eval_log(log.location), responses
+
+
+def test_epochs_official_score_is_the_mean_of_the_per_epoch_scores(tmp_path: Path) -> None:
+    log, responses = run_two_takes(tmp_path, "mean")
+    assert len(log.samples) == 4
+    per_epoch: dict[int, list[float]] = {}
+    for sample in log.samples:
+        take = responses[sample.output.completion]
+        assert sample.scores["hybrid_reward"].value["item_score"] == TAKE_ITEM[take]
+        per_epoch.setdefault(sample.epoch, []).append(TAKE_ITEM[take])
+    # each sample's two epochs got its two takes, in whichever order they ran
+    assert sorted(responses.values()) == sorted(TAKES)
+    official = [cw.benchmark_score(items) for items in per_epoch.values()]
+    assert len(official) == 2
+    metrics = {k: m.value for s in log.results.scores for k, m in s.metrics.items()}
+    for key, name in (
+        ("eqbench_creative_score", "creative_writing"),
+        ("overall_score", "creative_writing_0_20"),
+    ):
+        assert metrics[name] == pytest.approx(statistics.mean(o[key] for o in official)), name
+    assert metrics["creative_writing"] == 63.75  # the four takes' mean, 12.75, × 5
+    assert metrics["creative_writing_unscored"] == 0
+    assert headline_of(log) == ("creative_writing", 63.75)
+
+
+def test_epochs_official_score_follows_the_reducer(tmp_path: Path) -> None:
+    log, _ = run_two_takes(tmp_path, "max")
+    metrics = {k: m.value for s in log.results.scores for k, m in s.metrics.items()}
+    # each prompt's better take: 16 and 15
+    assert metrics["creative_writing"] == cw.benchmark_score([16.0, 15.0])["eqbench_creative_score"]
+    assert metrics["creative_writing"] == 77.5
+
+
+def test_official_values_only_for_the_native_spec() -> None:
+    record, spec = spec_for("5")
+    good = scores_block(dict.fromkeys(criteria(), 12.0))
+    result = score_rubric(ScriptedJudge(lambda prompt, n: good), spec)
+    native = SimpleNamespace(metadata={"native_spec": spec.model_dump(mode="json")})
+    assert cw.official_values(result, native) == {
+        "item_score": pytest.approx((12 * 13 + 8 * 9) / 22)
+    }
+    _, other = spec_for("5", iteration=2)  # another spec (as from a `specs=` store)
+    elsewhere = SimpleNamespace(metadata={"native_spec": other.model_dump(mode="json")})
+    assert math.isnan(cw.official_values(result, elsewhere)["item_score"])
+    unscored = score_rubric(ScriptedJudge(lambda prompt, n: "Scores withheld."), spec)
+    assert math.isnan(cw.official_values(unscored, native)["item_score"])

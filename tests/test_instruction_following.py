@@ -5,17 +5,25 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from collections import Counter, defaultdict
 from pathlib import Path
+from statistics import mean
 
 import pytest
-from conftest import SHARED_DATA, make_spec
-from inspect_ai import eval
-from inspect_ai.log import read_eval_log
+from conftest import SHARED_DATA, ScriptedJudge, make_spec
+from inspect_ai import Task, eval
+from inspect_ai.analysis import evals_df
+from inspect_ai.dataset import Sample
+from inspect_ai.log import EvalLog, read_eval_log
+from inspect_ai.solver import generate
 
 from harness.benchmarks import instruction_following as inf
-from harness.checkers import CheckItem
+from harness.checkers import CheckItem, UnavailableRuntime
 from harness.checkers.runtime import LocalRuntime, UntrustedCodeError
+from harness.provenance import OFFICIAL_CHECKER_PACKAGES
 from harness.replay import ReplayError, load_responses
+from harness.report import short_answer
+from harness.scorers import spec_metadata
 
 IFBENCH = SHARED_DATA / "ifbench"
 
@@ -202,7 +210,7 @@ def test_replay_lookup(tmp_path: Path) -> None:
     assert by_id == {"7": "A"} and by_prompt["Hi there"] == "A" and by_prompt["Other"] == "B"
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1}\n')
-    with pytest.raises(ReplayError, match="record 1 has no response field"):
+    with pytest.raises(ReplayError, match=r"bad.jsonl:1: no response field"):
         load_responses(bad)
     with pytest.raises(ReplayError, match="does not exist"):
         load_responses(tmp_path / "none.jsonl")
@@ -232,8 +240,12 @@ def test_ifbench_task_with_replayed_official_outputs(tmp_path: Path) -> None:
     for record in records:
         sample = by_id[record["key"]]
         official = strict[record["prompt"].strip()]["follow_instruction_list"]
-        assert sample.scores["instruction_following"].metadata["strict"] == official
-        assert sample.scores["instruction_following"].value["prompt_strict"] == float(all(official))
+        score = sample.scores["instruction_following"]
+        assert score.metadata["strict"] == official
+        assert score.value["prompt_strict"] == float(all(official))
+        assert score.value["inst_strict"] == pytest.approx(sum(official) / len(official))
+        assert score.value["instructions"] == len(official)
+        assert score.answer == short_answer(sample.output.completion)
         hybrid = sample.scores["hybrid_reward"].value
         assert hybrid["code"] == pytest.approx(sum(official) / len(official))
         assert math.isnan(hybrid["global"]) and hybrid["reward"] == pytest.approx(
@@ -244,3 +256,157 @@ def test_ifbench_task_with_replayed_official_outputs(tmp_path: Path) -> None:
         all(strict[r["prompt"].strip()]["follow_instruction_list"]) for r in records
     ) / len(records)
     assert metrics["prompt_strict"] == pytest.approx(expected)
+
+
+# -- epochs, headline, provenance ------------------------------------------------------------
+
+
+def per_epoch_policy(responses: dict[str, list[str]]) -> ScriptedJudge:
+    """A mockllm policy answering ``responses[prompt][i]`` the (i+1)-th time a prompt is asked:
+    with ``epochs=2`` each epoch of a sample gets its own response."""
+    asked: Counter[str] = Counter()
+
+    def script(prompt: str, n: int) -> str:
+        asked[prompt] += 1
+        return responses[prompt.strip()][asked[prompt] - 1]
+
+    return ScriptedJudge(script)
+
+
+def eval_epochs(task: Task, policy: ScriptedJudge, ids: list, tmp_path: Path) -> EvalLog:
+    [log] = eval(
+        task,
+        model=policy.model(),
+        sample_id=ids,
+        epochs=2,
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    assert log.status == "success", log.error
+    log = read_eval_log(log.location)
+    assert Counter(s.epoch for s in log.samples) == {1: len(ids), 2: len(ids)}
+    return log
+
+
+def official_accuracies(verdicts: list[list[bool]]) -> tuple[float, float]:
+    """(prompt-level, instruction-level) accuracy of one epoch, as ``evaluation_lib`` computes."""
+    prompt = sum(all(v) for v in verdicts) / len(verdicts)
+    inst = sum(sum(v) for v in verdicts) / sum(len(v) for v in verdicts)
+    return prompt, inst
+
+
+def expected_over_epochs(by_epoch: dict[int, dict[str, list[list[bool]]]]) -> dict[str, float]:
+    """The mean over the epochs of each epoch's official accuracies."""
+    out = {}
+    for mode in ("strict", "loose"):
+        per_epoch = [official_accuracies(by_epoch[e][mode]) for e in sorted(by_epoch)]
+        assert per_epoch[0] != per_epoch[1]  # the epochs differ: epoch 1 alone would be wrong
+        out[f"prompt_{mode}"] = mean(p for p, _ in per_epoch)
+        out[f"inst_{mode}"] = mean(i for _, i in per_epoch)
+    return out
+
+
+def metrics_and_headline(log: EvalLog) -> tuple[dict[str, float], tuple]:
+    metrics = {f"{s.name}/{k}": m.value for s in log.results.scores for k, m in s.metrics.items()}
+    row = evals_df(log.location).iloc[0]
+    headline = (row.score_headline_name, row.score_headline_metric, row.score_headline_value)
+    return metrics, headline
+
+
+def test_ifbench_accuracies_over_epochs_and_headline(tmp_path: Path) -> None:
+    """Epoch A answers the official sample output (official verdicts known), epoch B answers
+    nothing (the official rule: an empty response follows no instruction)."""
+    from harness.tasks.ifbench import ifbench
+
+    outputs = {o["prompt"].strip(): o["response"] for o in jsonl(IFBENCH / "sample_output.jsonl")}
+    strict = {r["prompt"].strip(): r for r in jsonl(IFBENCH / "eval_results_strict.jsonl")}
+    loose = {r["prompt"].strip(): r for r in jsonl(IFBENCH / "eval_results_loose.jsonl")}
+    records = [r for r in inf.load_records("ifbench") if r["prompt"].strip() in outputs][:8]
+    policy = per_epoch_policy(
+        {r["prompt"].strip(): [outputs[r["prompt"].strip()], ""] for r in records}
+    )
+    log = eval_epochs(
+        ifbench(checker_runtime="local"), policy, [r["key"] for r in records], tmp_path
+    )
+
+    prompts = {r["key"]: r["prompt"].strip() for r in records}
+    by_epoch: dict[int, dict[str, list[list[bool]]]] = defaultdict(lambda: defaultdict(list))
+    for sample in log.samples:
+        prompt = prompts[sample.id]
+        for mode, official in (("strict", strict), ("loose", loose)):
+            verdicts = official[prompt]["follow_instruction_list"]
+            if sample.output.completion == "":
+                verdicts = [False] * len(verdicts)
+            else:
+                assert sample.output.completion == outputs[prompt]
+            by_epoch[sample.epoch][mode].append(verdicts)
+    expected = expected_over_epochs(by_epoch)
+    metrics, headline = metrics_and_headline(log)
+    for name, value in expected.items():
+        assert metrics[f"instruction_following/{name}"] == pytest.approx(value), name
+    assert metrics["instruction_following/unscored"] == 0
+    # IFBench reports prompt-level loose accuracy
+    assert headline == ("instruction_following", "prompt_loose", expected["prompt_loose"])
+    assert log.eval.task_version == 2
+    meta = log.eval.metadata
+    assert meta["protocols"]["official"] == "instruction_accuracy@2"
+    assert set(meta["official_packages"]) == set(OFFICIAL_CHECKER_PACKAGES)
+    assert meta["official_packages"]["if-verifiable"] == "0.1.2"
+    assert meta["checker_image"].startswith("harness-checker:")
+
+
+def test_ifeval_accuracies_over_epochs_and_headline(tmp_path: Path, local: LocalRuntime) -> None:
+    """Two different responses per prompt; each epoch's accuracies computed directly from the
+    official checks, then averaged."""
+    from harness.tasks.ifeval import ifeval
+
+    records = inf.load_records("ifeval")[:6]
+    answers = [
+        "a short reply in lowercase without any commas at all",
+        'Title\n"A Reply, In Title Case, With Commas, Quoted."',
+    ]
+    policy = per_epoch_policy({r["prompt"].strip(): answers for r in records})
+    log = eval_epochs(
+        ifeval(checker_runtime="local"), policy, [r["key"] for r in records], tmp_path
+    )
+
+    specs = {r["key"]: inf.native_spec(r, "ifeval") for r in records}
+    by_epoch: dict[int, dict[str, list[list[bool]]]] = defaultdict(lambda: defaultdict(list))
+    for sample in log.samples:
+        assert sample.output.completion in answers
+        f = asyncio.run(inf.follow(local, specs[sample.id], sample.output.completion))
+        assert not f.errors
+        by_epoch[sample.epoch]["strict"].append(f.strict)
+        by_epoch[sample.epoch]["loose"].append(f.loose)
+    expected = expected_over_epochs(by_epoch)
+    metrics, headline = metrics_and_headline(log)
+    for name, value in expected.items():
+        assert metrics[f"instruction_following/{name}"] == pytest.approx(value), name
+    # IFEval's results table puts prompt-level strict accuracy first
+    assert headline == ("instruction_following", "prompt_strict", expected["prompt_strict"])
+
+
+def test_checker_failures_are_unscored_per_epoch_not_zero(tmp_path: Path) -> None:
+    """A runtime that fails: every (sample, epoch) is unscored with the reason; no accuracy."""
+    records = inf.load_records("ifeval")[:2]
+    task = Task(
+        dataset=[
+            Sample(
+                id=r["key"], input=r["prompt"], metadata=spec_metadata(inf.native_spec(r, "ifeval"))
+            )
+            for r in records
+        ],
+        solver=generate(),
+        scorer=inf.instruction_following(checker_runtime=UnavailableRuntime("no engine here")),
+    )
+    policy = per_epoch_policy({r["prompt"].strip(): ["one", "two"] for r in records})
+    log = eval_epochs(task, policy, [r["key"] for r in records], tmp_path)
+    for sample in log.samples:
+        score = sample.scores["instruction_following"]
+        assert set(score.value) == set(inf.VALUE_KEYS)
+        assert all(math.isnan(v) for v in score.value.values())
+        assert "checker runtime failed: no engine here" in score.explanation
+    metrics, _ = metrics_and_headline(log)
+    assert metrics["instruction_following/unscored"] == 4  # 2 samples x 2 epochs
+    assert math.isnan(metrics["instruction_following/prompt_strict"])
+    assert math.isnan(metrics["instruction_following/inst_loose"])

@@ -197,7 +197,7 @@ def test_bad_judge_output_retried_then_unscored(reply, reason: str) -> None:
     assert result.values()["rubric"] != result.values()["rubric"]  # NaN, never 0
 
 
-def test_model_exception_is_unscored_without_retry() -> None:
+def test_model_exception_is_retried_then_unscored() -> None:
     def script(prompt: str, n: int) -> str:
         raise ConnectionError("judge endpoint down")
 
@@ -206,10 +206,26 @@ def test_model_exception_is_unscored_without_retry() -> None:
     assert result.reward is None
     assert result.reward_reason == "no component was scored"
     assert (
-        "judge call failed: ConnectionError: judge endpoint down (1 attempt)"
+        "judge call failed: ConnectionError: judge endpoint down (3 attempts)"
         == result.global_.reason
     )
-    assert judge.calls == 2
+    assert judge.calls == 6
+
+
+def test_exception_the_provider_retries_itself_ends_the_attempts() -> None:
+    def script(prompt: str, n: int) -> str:
+        raise ConnectionError("judge endpoint down")
+
+    judge = ScriptedJudge(script)
+    model = judge.model()
+    model.api.should_retry = lambda ex: True  # as a provider does for 5xx / rate limits
+    engine = RewardEngine(rubric_judge=model, global_judge=model)
+    result = run(engine.score(make_spec(), None, RESPONSE))
+    assert (
+        result.global_.reason
+        == "judge call failed: ConnectionError: judge endpoint down (1 attempt)"
+    )
+    assert judge.calls == 2  # Inspect's own backoff retries are spent: no second round
 
 
 def test_unbound_judges_are_unscored() -> None:

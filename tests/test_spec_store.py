@@ -6,6 +6,7 @@ import pytest
 from conftest import make_spec
 from pydantic import ValidationError
 
+from harness.data import MissingFileError
 from harness.spec import Checker, Criterion, PromptMessage, RewardSpec, prompt_hash, sha256_text
 from harness.store import SpecStore, SpecStoreError, read_specs
 
@@ -117,7 +118,7 @@ def test_store_round_trip_and_lookup(tmp_path, spec: RewardSpec) -> None:
 
 
 def test_missing_store_is_an_error(tmp_path) -> None:
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(MissingFileError, match="none.jsonl does not exist"):
         SpecStore(tmp_path / "none.jsonl")
 
 
@@ -146,3 +147,39 @@ def test_unknown_field_is_rejected(tmp_path, spec: RewardSpec) -> None:
         SpecStoreError, match=r"s\.jsonl:1: field 'rubric': Extra inputs are not permitted"
     ):
         read_specs(path)
+
+
+def test_a_stored_criterion_must_state_its_weight(tmp_path, spec: RewardSpec) -> None:
+    """A hand-written line without a weight is an error, never a silent weight of 1."""
+    data = spec.model_dump(mode="json", exclude={"version", "prompt_hash"})
+    del data["criteria"][2]["weight"]
+    path = tmp_path / "s.jsonl"
+    path.write_text(spec.model_dump_json() + "\n" + json.dumps(data) + "\n")
+    with pytest.raises(SpecStoreError) as error:
+        read_specs(path)
+    assert str(error.value) == (
+        f"{path}:2: field 'criteria.2.weight': Field required "
+        "(every stored criterion states its weight; negative for a pitfall)"
+    )
+    # specs written by the harness always carry it, so they read back unchanged
+    written = tmp_path / "ok.jsonl"
+    SpecStore(written, create=True).put(spec.edit(criteria=(Criterion(id="c", text="t"),)))
+    assert '"weight":1.0' in written.read_text() and len(read_specs(written)) == 1
+
+
+def test_invalid_utf8_names_file_line_and_column(tmp_path, spec: RewardSpec) -> None:
+    path = tmp_path / "s.jsonl"
+    line = spec.model_dump_json().encode()
+    path.write_bytes(line + b"\n" + line.replace(b"haiku", b"ha\xefku") + b"\n")
+    with pytest.raises(SpecStoreError) as error:
+        SpecStore(path)
+    column = line.index(b"haiku") + 3
+    assert str(error.value) == (
+        f"{path}:2: invalid UTF-8 (byte 0xef at column {column}); save the file as UTF-8"
+    )
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path, spec: RewardSpec) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + spec.model_dump_json().encode() + b"\r\n")
+    assert read_specs(path) == [spec]

@@ -9,20 +9,64 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter, defaultdict
 from pathlib import Path
+from statistics import mean
 
 import pytest
 from conftest import ScriptedJudge, is_global, make_spec, metrics_of, run_eval, standard_judge
 from inspect_ai import eval
-from inspect_ai.log import read_eval_log
+from inspect_ai.analysis import evals_df
+from inspect_ai.log import EvalLog, read_eval_log
 
 from harness.benchmarks import healthbench as hb
 from harness.benchmarks import writingbench as wb
+from harness.provenance import judge_protocols
+from harness.report import render_markdown
 from harness.scoring import RewardResult
 from harness.store import SpecStore
 
 ROOT = Path(__file__).resolve().parents[1]
 GLOBAL = 6
+
+
+def headline_of(log: EvalLog) -> tuple[str, str, float]:
+    """(scorer, metric, value) of a log's headline, as ``inspect_ai.analysis`` reads it."""
+    row = evals_df(log.location).iloc[0]
+    return row.score_headline_name, row.score_headline_metric, row.score_headline_value
+
+
+def epoch_policy() -> ScriptedJudge:
+    """A mockllm policy that answers each prompt "answer 1" the first time it is asked and
+    "answer 2" the second: with ``epochs=2`` each epoch of a sample gets its own response."""
+    asked: Counter[str] = Counter()
+
+    def script(prompt: str, n: int) -> str:
+        asked[prompt] += 1
+        return f"answer {asked[prompt]}"
+
+    return ScriptedJudge(script)
+
+
+def answer_number(response: str) -> int:
+    return int(re.fullmatch(r"answer (\d)", response).group(1))
+
+
+def run_epochs(task, tmp_path: Path, judge: ScriptedJudge, **kwargs) -> EvalLog:
+    """``eval(..., epochs=2)`` with the per-epoch policy and ``judge`` as grader."""
+    [log] = eval(
+        task,
+        model=epoch_policy().model(),
+        model_roles={"grader": judge.model()},
+        epochs=2,
+        log_dir=str(tmp_path),
+        display="none",
+        **kwargs,
+    )
+    assert log.status == "success", log.error
+    log = read_eval_log(log.location)
+    assert Counter(s.epoch for s in log.samples) == {1: kwargs["limit"], 2: kwargs["limit"]}
+    return log
 
 
 # -- WritingBench ------------------------------------------------------------------------
@@ -57,7 +101,8 @@ def test_writingbench_official_score_and_hybrid(tmp_path: Path) -> None:
         scores = [wb_score(c["name"]) for c in record["checklist"]]
         rubric = sum((s - 1) / 9 for s in scores) / 5
         score = sample.scores["hybrid_reward"]
-        assert set(score.value) == {"reward", "rubric", "global", "code"}
+        assert set(score.value) == {"reward", "rubric", "global", "code", wb.VALUE_KEY}
+        assert score.value[wb.VALUE_KEY] == pytest.approx(sum(scores) / 5)  # official, 1-10
         assert score.value["rubric"] == pytest.approx(rubric)
         assert score.value["global"] == pytest.approx(GLOBAL / 10)
         assert math.isnan(score.value["code"])
@@ -65,10 +110,10 @@ def test_writingbench_official_score_and_hybrid(tmp_path: Path) -> None:
         result = RewardResult.from_metadata(score.metadata)
         assert [int(c.verdict) for c in result.rubric.criteria] == scores
         assert result.rubric.protocol == "writingbench_official@1"
-        # the per-criterion table is in the saved log's explanation
-        assert "| id | criterion | weight | verdict | reason |" in score.explanation
+        # the saved explanation is the report of this result: criteria with the judge's reasons
+        assert score.explanation == render_markdown(result)
         first = record["checklist"][0]
-        assert f"| c1 | {first['criteria_description'].strip()[:30]}" in score.explanation
+        assert " ".join(first["criteria_description"].split()) in score.explanation
         assert f"scored {first['name']}" in score.explanation
         per_sample.append(sum(scores) / 5)
     assert judge.calls == 3 * (5 + 1)
@@ -76,7 +121,51 @@ def test_writingbench_official_score_and_hybrid(tmp_path: Path) -> None:
     assert m["hybrid_reward/writingbench"] == pytest.approx(sum(per_sample) / 3)
     assert m["hybrid_reward/writingbench_unscored"] == 0
     assert m["hybrid_reward/reward_unscored"] == 0
-    assert m["rubric/grouped_Education"] == pytest.approx(m["rubric/mean"])
+    assert m["hybrid_reward/reward_Education"] == pytest.approx(m["hybrid_reward/reward"])
+    assert headline_of(log) == ("hybrid_reward", "writingbench", m["hybrid_reward/writingbench"])
+    assert log.eval.task_version == 2
+    meta = log.eval.metadata
+    assert meta["benchmark"] == "writingbench"
+    assert meta["protocols"] == {
+        **judge_protocols("writingbench"),
+        "official": "writingbench_score@2",
+    }
+    assert meta["protocols"]["rubric"] == "writingbench_official@1"
+    assert "spec_store" not in meta and "checker_image" not in meta
+
+
+def wb_epoch_score(name: str, response: str) -> int:
+    """A criterion score that depends on the response, so that the two epochs differ."""
+    return (len(name) + 3 * answer_number(response)) % 10 + 1
+
+
+def test_writingbench_official_score_over_epochs(tmp_path: Path) -> None:
+    """With 2 epochs the official score is the mean of the two epochs' official scores."""
+    from harness.tasks.writingbench import writingbench
+
+    def script(prompt: str, n: int) -> str:
+        if is_global(prompt):
+            return json.dumps({"rationale": "fine", "score": GLOBAL})
+        criteria = ast.literal_eval(
+            re.search(r"\*\* Criteria \*\*\n```(.*?)```", prompt, re.DOTALL).group(1)
+        )
+        response = re.search(r"\*\* Response \*\*\n```(.*?)```", prompt, re.DOTALL).group(1)
+        score = wb_epoch_score(criteria["name"], response)
+        return f'```json\n{{"score": {score}, "reason": "ok"}}\n```'
+
+    log = run_epochs(writingbench(domain1="Education"), tmp_path, ScriptedJudge(script), limit=3)
+    records = {r["index"]: r for r in wb.load_records(["Education"])}
+    by_epoch: dict[int, list[float]] = defaultdict(list)
+    for sample in log.samples:  # one entry per (sample, epoch), with that epoch's response
+        checklist = records[sample.id]["checklist"]
+        scores = [wb_epoch_score(c["name"], sample.output.completion) for c in checklist]
+        by_epoch[sample.epoch].append(sum(scores) / len(scores))
+    per_epoch = [mean(by_epoch[1]), mean(by_epoch[2])]
+    assert per_epoch[0] != pytest.approx(per_epoch[1])  # epoch 1 alone would be wrong
+    m = metrics_of(log)
+    assert m["hybrid_reward/writingbench"] == pytest.approx(mean(per_epoch))
+    assert m["hybrid_reward/writingbench_unscored"] == 0
+    assert headline_of(log)[1:] == ("writingbench", m["hybrid_reward/writingbench"])
 
 
 def test_writingbench_mock_grader_is_unscored_not_zero(tmp_path: Path) -> None:
@@ -90,16 +179,15 @@ def test_writingbench_mock_grader_is_unscored_not_zero(tmp_path: Path) -> None:
         for part in (result.rubric, result.global_):
             assert part.status == "unscored"
             assert "malformed judge output: no JSON object found" in part.reason
-        assert (
-            "#### Rubric: **unscored** — criteria c1, c2, c3, c4, c5: malformed"
-            in score.explanation
-        )
+        assert "criteria c1, c2, c3, c4, c5: malformed" in score.explanation  # the reason shown
+        assert math.isnan(score.value[wb.VALUE_KEY])  # no official score either, never 0
     m = metrics_of(log)
     assert m["hybrid_reward/rubric_unscored"] == 2 and m["hybrid_reward/global_unscored"] == 2
     assert (
         math.isnan(m["hybrid_reward/writingbench"])
         and m["hybrid_reward/writingbench_unscored"] == 2
     )
+    assert headline_of(log)[:2] == ("hybrid_reward", "writingbench")  # NaN, not an unscored count
 
 
 def test_unbound_grader_is_an_error_not_self_grading(tmp_path: Path) -> None:
@@ -150,15 +238,70 @@ def test_healthbench_official_score_and_hybrid(tmp_path: Path) -> None:
         )
         raw_scores.append(raw)
         score = sample.scores["hybrid_reward"]
+        assert score.value[hb.VALUE_KEY] == pytest.approx(raw)  # official: unclipped
         assert score.value["rubric"] == pytest.approx(min(1, max(0, raw)))
         assert RewardResult.from_metadata(score.metadata).rubric.unclipped == pytest.approx(raw)
         assert sample.metadata["theme"] == "emergency_referrals"
-        assert "| r1 |" in score.explanation
+        assert score.explanation == render_markdown(RewardResult.from_metadata(score.metadata))
+        assert " ".join(rubric[0]["criterion"].split()) in score.explanation
     m = metrics_of(log)
     expected, std = hb.aggregate(raw_scores)
     assert m["hybrid_reward/healthbench"] == pytest.approx(expected)
     assert m["hybrid_reward/healthbench_bootstrap_std"] == pytest.approx(std)
-    assert m["reward/grouped_emergency_referrals"] == pytest.approx(m["reward/mean"])
+    assert m["hybrid_reward/healthbench_unscored"] == 0
+    assert m["hybrid_reward/reward_emergency_referrals"] == pytest.approx(m["hybrid_reward/reward"])
+    assert headline_of(log) == ("hybrid_reward", "healthbench", m["hybrid_reward/healthbench"])
+    assert log.eval.task_version == 2
+    protocols = log.eval.metadata["protocols"]
+    assert protocols == {**judge_protocols("healthbench"), "official": "healthbench_score@2"}
+    assert protocols["rubric"] == "healthbench_official@1"
+
+
+def hb_epoch_met(criterion: str, response: str) -> bool:
+    """A verdict that depends on the response, so that the two epochs differ."""
+    return (len(criterion) + answer_number(response)) % 3 != 0
+
+
+def test_healthbench_official_score_over_epochs(tmp_path: Path) -> None:
+    """With 2 epochs the official score is the mean of the two epochs' official scores."""
+    from harness.tasks.healthbench import healthbench
+
+    def script(prompt: str, n: int) -> str:
+        if is_global(prompt):
+            return json.dumps({"rationale": "fine", "score": GLOBAL})
+        response = re.search(r"assistant: (answer \d)\n\n# Rubric item", prompt).group(1)
+        item = re.search(
+            r"# Rubric item\n\[-?[\d.]+\] (.*?)\n\n# Instructions", prompt, re.DOTALL
+        ).group(1)
+        met = json.dumps(hb_epoch_met(item, response))
+        return f'```json\n{{"explanation": "checked", "criteria_met": {met}}}\n```'
+
+    log = run_epochs(
+        healthbench(subset="sample_500", theme="emergency_referrals"),
+        tmp_path,
+        ScriptedJudge(script),
+        limit=4,
+    )
+    records = {r["prompt_id"]: r for r in hb.load_records("sample_500")}
+    by_epoch: dict[int, list[float]] = defaultdict(list)
+    by_sample: dict[str, list[float]] = defaultdict(list)
+    for sample in log.samples:  # one entry per (sample, epoch), with that epoch's response
+        rubric = records[sample.id]["rubrics"]
+        met = [hb_epoch_met(r["criterion"], sample.output.completion) for r in rubric]
+        raw = hb.sample_score([r["points"] for r in rubric], met)
+        by_epoch[sample.epoch].append(raw)
+        by_sample[sample.id].append(raw)
+    per_epoch = [hb.aggregate(by_epoch[1])[0], hb.aggregate(by_epoch[2])[0]]
+    # no clipping at the epoch level, so the mean of the epochs' scores is the official number
+    assert all(0 < mean(by_epoch[e]) < 1 for e in (1, 2))
+    assert per_epoch[0] != pytest.approx(per_epoch[1])  # epoch 1 alone would be wrong
+    m = metrics_of(log)
+    assert m["hybrid_reward/healthbench"] == pytest.approx(mean(per_epoch))
+    # the bootstrap runs over conversations, each the mean of its epochs
+    _, std = hb.aggregate([mean(v) for v in by_sample.values()])
+    assert m["hybrid_reward/healthbench_bootstrap_std"] == pytest.approx(std)
+    assert m["hybrid_reward/healthbench_unscored"] == 0
+    assert headline_of(log)[1:] == ("healthbench", m["hybrid_reward/healthbench"])
 
 
 def test_healthbench_single_call_mode(tmp_path: Path) -> None:
@@ -216,6 +359,8 @@ def test_prompts_task_with_a_spec_store(tmp_path: Path) -> None:
     m = metrics_of(log)
     assert m["hybrid_reward/reward_poetry"] == pytest.approx((3.5 / 6 + 0.8) / 2)
     assert m["hybrid_reward/reward_explanation"] == pytest.approx(0.9)
+    assert m["hybrid_reward/reward"] == pytest.approx(((3.5 / 6 + 0.8) / 2 + 0.9) / 2)
+    assert headline_of(log) == ("hybrid_reward", "reward", m["hybrid_reward/reward"])
 
 
 def test_prompts_task_missing_spec_is_a_clear_error(tmp_path: Path) -> None:
@@ -300,8 +445,15 @@ def test_component_scorers_side_by_side(tmp_path: Path) -> None:
     assert scores["global"].value == pytest.approx(0.2)
     assert scores["code"].value == pytest.approx(0.5)
     assert scores["hybrid_reward"].value["reward"] == pytest.approx((rubric_value + 0.2 + 0.5) / 3)
-    assert "| lower | All lowercase. | fail |" in scores["hybrid_reward"].explanation
-    assert "| mock | Mentions mockllm. | pass |" in scores["code"].explanation
+    checks = {
+        c.id: c.status
+        for c in RewardResult.from_metadata(scores["hybrid_reward"].metadata).code.checks
+    }
+    assert checks == {"lower": "fail", "mock": "pass"}
+    for name in ("hybrid_reward", "code"):
+        result = RewardResult.from_metadata(scores[name].metadata)
+        assert scores[name].explanation == render_markdown(result)
+        assert "All lowercase." in scores[name].explanation
     m = metrics_of(log)
     assert m["code/mean"] == pytest.approx(0.5)
     assert m["global/mean"] == pytest.approx(0.2)

@@ -1,13 +1,24 @@
-"""Calling a judge model: bounded retries, failure classification, token accounting.
+"""Calling a judge model: its settings, bounded retries, failure classification, token accounting.
 
-A judge reply that is empty, refused, truncated or malformed is retried (with a short
-correction turn) up to ``max_attempts`` times; after that the caller gets a failure with
-every attempt's reason, never a made-up verdict. Errors raised by the model API itself
-(after Inspect's own retries) end the attempts at once and are reported the same way.
+Settings. A call passes the protocol's and the task's settings (ours default to temperature 0),
+except where the role's own model sets a value — ``--model-role 'grader={model: ..., temperature:
+0.6, max_tokens: 4096, reasoning_effort: low}'``: Inspect merges what a call passes over the
+model's own config, so passing ours would silently override the user. A default the provider
+refuses is never sent (Inspect's ``hf/`` provider rejects temperature 0 while sampling).
+
+Replies. Every output ends as a parsed value or a failure with its reason: an error field, no
+choices, a refusal, no answer text (reasoning only, tool calls, nothing), a truncated reply
+(``stop_reason`` max_tokens / model_length, or — ``hf/`` reports no stop reason — as many output
+tokens as the limit), a malformed one, or one that copies the prompt's template or example reply.
+Those are retried with a short correction turn, up to ``max_attempts`` calls. An exception from
+the model API that its provider retries itself (rate limits, 5xx, timeouts) ends the attempts at
+once, Inspect's own retries being spent; any other exception counts as one failed attempt. Only
+the sample's own limits (tokens, time) propagate: a judge reply never aborts an eval.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -16,19 +27,34 @@ from inspect_ai.model import (
     ChatMessage,
     ChatMessageAssistant,
     ChatMessageUser,
+    ContentReasoning,
+    ContentText,
     GenerateConfig,
     Model,
     ModelOutput,
+    ModelRefusalError,
 )
+from inspect_ai.util import LimitExceededError
 from pydantic import BaseModel
+
+from harness.judges.parsing import JudgeReplyError, ReplyTemplate, one_line
+
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
+    "JudgeReply",
+    "JudgeReplyError",
+    "TokenUsage",
+    "ask_judge",
+    "judge_generate_config",
+    "summarise",
+]
 
 T = TypeVar("T")
 
 DEFAULT_MAX_ATTEMPTS = 3
+TRUNCATED_STOP_REASONS = ("max_tokens", "model_length")
 
-
-class JudgeReplyError(ValueError):
-    """A judge reply that cannot be used (raised by parsers)."""
+logger = logging.getLogger(__name__)
 
 
 class TokenUsage(BaseModel):
@@ -72,14 +98,125 @@ class JudgeReply(Generic[T]):
         return self.failure is None
 
 
-def _problem(output: ModelOutput) -> str | None:
-    if output.error:
-        return f"judge error: {output.error}"
-    if output.stop_reason == "content_filter":
-        return "judge refused (content filter)"
-    if not output.completion.strip():
-        return f"empty judge output (stop_reason={output.stop_reason})"
+# -- settings -------------------------------------------------------------------------------
+
+_warned: set[str] = set()
+
+
+def _is_hf(model: Model) -> bool:
+    return str(model).split("/", 1)[0] == "hf"
+
+
+def _refused_by_provider(model: Model, config: GenerateConfig) -> list[str]:
+    """Settings in ``config`` that the model's provider rejects outright."""
+    refused = []
+    if _is_hf(model) and config.temperature is not None and config.temperature <= 0:
+        # transformers raises for temperature 0 when sampling (and ignores it when not); greedy
+        # decoding is the model argument do_sample=false
+        refused.append("temperature")
+        if getattr(model.api, "do_sample", False) and str(model) not in _warned:
+            _warned.add(str(model))
+            logger.warning(
+                "judge %s samples (hf/ rejects temperature 0 while sampling): for greedy judging "
+                "bind the role as '{model: %s, model_args: {do_sample: false}}'",
+                model,
+                model,
+            )
+    return refused
+
+
+def judge_generate_config(model: Model, config: GenerateConfig | None = None) -> GenerateConfig:
+    """What a judge call passes to ``model.generate``: ``config`` less what the role's model
+    sets itself (so the user's per-role settings win) and less what its provider rejects."""
+    passed = (config or GenerateConfig()).model_copy(deep=True)
+    own = model.config.model_dump(exclude_none=True)
+    for name in [*own, *_refused_by_provider(model, passed)]:
+        setattr(passed, name, None)
+    return passed
+
+
+def effective_config(model: Model, config: GenerateConfig | None = None) -> GenerateConfig:
+    """The settings a judge call runs with: the role model's own, then what the call passes."""
+    return model.config.merge(judge_generate_config(model, config))
+
+
+def _max_tokens(model: Model, config: GenerateConfig) -> int | None:
+    """The output-token limit a call runs under (the provider's default when none is set)."""
+    if config.max_tokens is not None:
+        return config.max_tokens
+    try:
+        return model.api.max_tokens_for_config(config) or model.api.max_tokens()
+    except Exception:  # a provider without a knowable default
+        return None
+
+
+# -- classifying outputs ----------------------------------------------------------------------
+
+
+def _truncation(output: ModelOutput, limit: int | None) -> str | None:
+    """Why the reply looks cut off (None when it does not)."""
+    stop = output.choices[0].stop_reason
+    if stop in TRUNCATED_STOP_REASONS:
+        return f"stop_reason={stop}"
+    used = output.usage.output_tokens if output.usage is not None else None
+    if stop == "unknown" and limit and used is not None and used >= limit:
+        return f"{used} output tokens, the max_tokens limit"  # hf/ reports no stop reason
     return None
+
+
+def _output_problem(output: ModelOutput, limit: int | None) -> str | None:
+    """What makes an output unusable before its text is parsed (None when it has text)."""
+    if output.error:
+        return f"judge error: {one_line(output.error)[:300]}"
+    if output.empty:
+        return "empty judge output (no choices)"
+    choice = output.choices[0]
+    content = choice.message.content
+    parts = content if isinstance(content, list) else []
+    refusals = [p.text for p in parts if isinstance(p, ContentText) and p.refusal]
+    if choice.stop_reason == "content_filter" or refusals:
+        said = one_line(" ".join(refusals) or output.completion)[:120]
+        return "judge refused" + (f": {said}" if said else " (content filter)")
+    if output.completion.strip():
+        return None
+    truncated = _truncation(output, limit)
+    if truncated:
+        return f"truncated judge output: no answer text ({truncated})"
+    if any(isinstance(p, ContentReasoning) for p in parts):
+        return f"judge output has reasoning but no answer text (stop_reason={choice.stop_reason})"
+    if choice.message.tool_calls:
+        return "judge called tools instead of answering"
+    return f"empty judge output (stop_reason={choice.stop_reason})"
+
+
+def _reply_problem(
+    output: ModelOutput,
+    parse: Callable[[str], T],
+    template: ReplyTemplate | None,
+    limit: int | None,
+) -> tuple[T | None, str | None]:
+    """(parsed value, None), or (None, why the reply's text cannot be used)."""
+    text = output.completion
+    copied = template.copied(text) if template is not None else None
+    if copied:
+        return None, f"malformed judge output: {copied}"
+    try:
+        return parse(text), None
+    except JudgeReplyError as ex:
+        detail = str(ex)
+    except Exception as ex:  # a parser meeting a shape it did not expect: still the reply's fault
+        detail = f"{type(ex).__name__}: {ex}"
+    truncated = _truncation(output, limit)
+    if truncated:
+        return None, f"truncated judge output ({truncated}): {detail}"
+    return None, f"malformed judge output: {detail}"
+
+
+def _retried_by_provider(model: Model, ex: Exception) -> bool:
+    try:
+        return bool(model.api.should_retry(ex))
+    except Exception:
+        return False
 
 
 def summarise(problems: list[str]) -> str:
@@ -96,26 +233,39 @@ async def ask_judge(
     *,
     config: GenerateConfig | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    template: ReplyTemplate | None = None,
 ) -> JudgeReply[T]:
+    """Ask ``model`` until ``parse`` accepts a reply, at most ``max_attempts`` calls.
+
+    ``template``: the placeholders and example replies the prompt shows; a reply that copies
+    one is malformed. Never raises for anything the judge or its provider returns.
+    """
     usage = TokenUsage()
     problems: list[str] = []
     conversation = list(messages)
     raw = ""
+    passed = judge_generate_config(model, config)
+    limit = _max_tokens(model, model.config.merge(passed))
     for attempt in range(1, max_attempts + 1):
         try:
-            output = await model.generate(conversation, config=config or GenerateConfig())
-        except Exception as ex:  # the provider's own retries are exhausted
-            problems.append(f"judge call failed: {type(ex).__name__}: {ex}")
-            return JudgeReply(None, usage, attempt, raw, summarise(problems))
+            output = await model.generate(conversation, config=passed)
+        except LimitExceededError:
+            raise  # the sample's own token/time limit: Inspect ends the sample
+        except ModelRefusalError as ex:  # raised instead of returned under fail_on_refusal
+            problems.append(f"judge refused: {one_line(ex)[:120]}")
+            continue
+        except Exception as ex:
+            problems.append(f"judge call failed: {type(ex).__name__}: {one_line(ex)[:300]}")
+            if _retried_by_provider(model, ex):  # Inspect has already retried it, with backoff
+                return JudgeReply(None, usage, attempt, raw, summarise(problems))
+            continue
         usage.add_output(output)
         raw = output.completion
-        problem = _problem(output)
+        problem = _output_problem(output, limit)
         if problem is None:
-            try:
-                return JudgeReply(parse(raw), usage, attempt, raw)
-            except JudgeReplyError as ex:
-                truncated = output.stop_reason in ("max_tokens", "model_length")
-                problem = f"{'truncated' if truncated else 'malformed'} judge output: {ex}"
+            value, problem = _reply_problem(output, parse, template, limit)
+            if problem is None:
+                return JudgeReply(value, usage, attempt, raw)
         problems.append(problem)
         if attempt < max_attempts:
             # Correct in-conversation: a deterministic judge would repeat itself otherwise.

@@ -14,7 +14,7 @@ from inspect_ai.util import JSONSchema
 from pydantic import BaseModel
 
 from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, JudgeReply, JudgeReplyError, ask_judge
-from harness.judges.parsing import extract_json, one_line, parse_number
+from harness.judges.parsing import ReplyTemplate, extract_json, one_line, parse_number
 from harness.judges.rubric import render_conversation, with_schema
 from harness.spec import RewardSpec
 
@@ -25,9 +25,15 @@ class GlobalGrade(BaseModel):
     rationale: str
 
 
+_RATIONALE_HINT = "<two or three sentences>"
+_SCORE_HINT = "<number from 0 to 10>"
+
+
 class GlobalJudge:
     name = "global"
     version = "1"
+    reply_template: ReplyTemplate = ReplyTemplate(placeholders=(_RATIONALE_HINT, _SCORE_HINT))
+    """Placeholders and example replies the prompt shows (a reply copying them is malformed)."""
 
     @property
     def id(self) -> str:
@@ -41,7 +47,7 @@ class GlobalJudge:
             "instruction, clarity, and safety. 0 = useless or harmful, 5 = adequate with clear flaws, "
             "10 = excellent with nothing meaningful to improve. Do not reward length for its own sake.\n\n"
             "Reply with one JSON object and nothing else:\n"
-            '{"rationale": "<two or three sentences>", "score": <number from 0 to 10>}'
+            f'{{"rationale": "{_RATIONALE_HINT}", "score": {_SCORE_HINT}}}'
         )
         user = (
             f"# Conversation\n<conversation>\n{render_conversation(spec)}\n</conversation>\n\n"
@@ -85,4 +91,5 @@ class GlobalJudge:
             self.parse,
             config=with_schema(config, self.response_schema() if structured else None),
             max_attempts=max_attempts,
+            template=self.reply_template.without(render_conversation(spec), response),
         )

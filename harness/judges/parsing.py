@@ -1,14 +1,19 @@
-"""Parsing judge replies: JSON extraction and verdict normalisation."""
+"""Parsing judge replies: JSON extraction, verdict normalisation, replies that copy the prompt."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from harness.judges.calling import JudgeReplyError
 from harness.spec import VerdictScale
+
+
+class JudgeReplyError(ValueError):
+    """A judge reply that cannot be used (raised by parsers)."""
+
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
 
@@ -76,3 +81,66 @@ def parse_number(raw: Any, name: str) -> float:
 
 def one_line(text: Any) -> str:
     return " ".join(str(text or "").split())
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _canonical(value: Any) -> Any:
+    """A JSON value with its strings normalised (case, whitespace), to compare replies."""
+    if isinstance(value, str):
+        return _norm(value)
+    if isinstance(value, dict):
+        return {_norm(str(k)): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class ReplyTemplate:
+    """What a judge prompt shows as the form of a reply: a real judgment never copies it.
+
+    ``placeholders``: text that stands for the judge's own words in the prompt's output format
+    (``"<one line>"``, an example's reason); a reply containing one copied the prompt instead
+    of judging. ``examples``: whole example replies the prompt shows (JSON values, or text); a
+    reply equal to one is the example, not a judgment. Compared ignoring case and whitespace.
+    """
+
+    placeholders: tuple[str, ...] = ()
+    examples: tuple[Any, ...] = ()
+
+    def without(self, *texts: str) -> ReplyTemplate:
+        """This template less what ``texts`` (the conversation, the judged response) contain:
+        a judge may quote the material it judges."""
+        material = [_norm(t) for t in texts]
+        return ReplyTemplate(
+            placeholders=tuple(
+                p for p in self.placeholders if not any(_norm(p) in m for m in material)
+            ),
+            examples=tuple(
+                e
+                for e in self.examples
+                if not (isinstance(e, str) and any(_norm(e) in m for m in material))
+            ),
+        )
+
+    def copied(self, reply: str) -> str | None:
+        """Why ``reply`` is a copy of the prompt's template or example (None when it is not)."""
+        text = _norm(reply)
+        for placeholder in self.placeholders:
+            if _norm(placeholder) in text:
+                return f"the reply copies the prompt's placeholder {placeholder!r}"
+        if not self.examples:
+            return None
+        try:
+            data = _canonical(extract_json(reply))
+        except JudgeReplyError:
+            data = None
+        for example in self.examples:
+            if isinstance(example, str) and _norm(example) == text:
+                return "the reply is the prompt's example reply"
+            if not isinstance(example, str) and data is not None and data == _canonical(example):
+                return "the reply is the prompt's example reply"
+        return None

@@ -1,17 +1,31 @@
 """Judges bound to model roles, checked before any generation.
 
-``inspect eval`` resolves model roles before it builds tasks, so a scorer factory can see an
-unbound judge while the task is being built — before the policy generates anything — and stop
-the run with one line instead of failing every sample after minutes of generation.
+``inspect eval`` resolves model roles before it builds tasks (a model whose API key is missing
+already stops it there, with Inspect's own message and exit status 1), so a scorer factory can
+see an unbound judge, or a judge configured in a way its provider rejects, while the task is
+being built — before the policy generates anything — and stop the run with one line instead of
+leaving every sample unscored after minutes of generation. (An eval that fails later, with
+status "error", still exits 0 from ``inspect eval``: checks belong here.)
 """
 
 from __future__ import annotations
 
 from inspect_ai._util.error import PrerequisiteError
-from inspect_ai.model import model_roles
+from inspect_ai.model import Model, get_model, model_roles
 from inspect_ai.model._model import active_model
+from rich.text import Text
 
 GRADER = "grader"
+
+
+class JudgeSetupError(PrerequisiteError):
+    """A judge that cannot be used as configured; the message is one plain line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 def building_inside_eval() -> bool:
@@ -20,20 +34,64 @@ def building_inside_eval() -> bool:
     return active_model() is not None
 
 
+def plain_message(error: BaseException) -> str:
+    """An error's message as one plain line (Inspect's setup errors carry rich markup)."""
+    message = getattr(error, "message", None) or str(error)
+    if isinstance(message, str):
+        try:
+            message = Text.from_markup(message).plain
+        except Exception:  # not markup after all
+            pass
+    return " ".join(str(message).split()).removeprefix("ERROR: ")
+
+
+def judge_config_problem(role: str, model: Model) -> str | None:
+    """Why a judge's own settings cannot work with its provider (None when they can)."""
+    temperature = model.config.temperature
+    hf = str(model).split("/", 1)[0] == "hf"
+    if hf and temperature is not None and temperature <= 0 and getattr(model.api, "do_sample", 1):
+        return (
+            f"judge role {role} ({model}) sets temperature {temperature:g}, which hf/ rejects "
+            f"while sampling: for greedy judging bind it as '{role}={{model: {model}, "
+            "model_args: {do_sample: false}}' (temperature left out)"
+        )
+    return None
+
+
 def require_judge_roles(roles: tuple[str, ...], required: bool = True) -> None:
-    """Fail fast, with one line, when none of ``roles`` nor ``grader`` is bound.
+    """Fail fast, with one line, when none of ``roles`` nor ``grader`` is bound, or when a bound
+    judge's own settings are ones its provider rejects.
 
     ``roles`` are the component roles a scorer would use (e.g. ``("rubric_grader",
     "global_grader")``); each falls back to ``grader``. Outside an eval being built (a task
     constructed in Python) nothing can be checked yet; the scorer then fails at scoring time.
     """
-    if not required or not building_inside_eval():
+    if not building_inside_eval():
         return
     bound = model_roles()
     missing = [r for r in roles if r not in bound] if GRADER not in bound else []
-    if missing:
-        raise PrerequisiteError(
+    if missing and required:
+        raise JudgeSetupError(
             f"No judge bound for {', '.join(missing)}: pass --model-role {GRADER}=<model> "
             f"(or {' / '.join(f'{r}=<model>' for r in missing)}), or -T require_grader=false "
             "to report the judged components unscored"
         )
+    for role in dict.fromkeys([*roles, GRADER]):
+        models = bound.get(role)
+        for model in models if isinstance(models, list) else [models] if models else []:
+            problem = judge_config_problem(role, model)
+            if problem:
+                raise JudgeSetupError(problem)
+
+
+def load_judge(name: str, role: str = GRADER) -> Model:
+    """A judge model by name, for code outside an eval (the ``harness`` CLI): a missing API
+    key or an unknown provider is a ``JudgeSetupError`` with one plain line."""
+    try:
+        model = get_model(name, memoize=False)
+    except Exception as ex:
+        raise JudgeSetupError(f"judge {role}={name}: {plain_message(ex)}") from None
+    problem = judge_config_problem(role, model)
+    if problem:
+        raise JudgeSetupError(problem)
+    return model

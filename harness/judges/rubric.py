@@ -5,9 +5,10 @@ Two protocols of our own:
   prompt comes first and the response last, so rollouts of one prompt share a cacheable prefix);
 - ``PerCriterionRubric`` makes one call per criterion (HealthBench's reference style), for
   ablations and comparison.
-Benchmarks with an official judging protocol subclass ``PerCriterionRubric`` (see
-``harness.benchmarks``). A protocol's ``id`` (name@version) is part of the judgment cache key:
-change a template, bump its version.
+Benchmarks with an official judging protocol subclass these (see ``harness.benchmarks``). A
+protocol's ``id`` (name@version) is part of the judgment cache key: change a template, bump its
+version. A protocol declares in ``reply_template`` the placeholders and example replies its
+prompt shows: a reply that copies them is malformed (retried, then unscored), never a verdict.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from harness.judges.calling import (
     TokenUsage,
     ask_judge,
 )
-from harness.judges.parsing import extract_json, normalise_verdict, one_line
+from harness.judges.parsing import ReplyTemplate, extract_json, normalise_verdict, one_line
 from harness.spec import Criterion, RewardSpec, VerdictScale
 
 
@@ -85,10 +86,16 @@ def render_criterion(c: Criterion, scale: VerdictScale) -> str:
     return "\n".join(lines)
 
 
+_VERDICT_HINTS: dict[VerdictScale, str] = {
+    "yes_partial_no": "yes|partial|no",
+    "yes_no": "yes|no",
+    "one_to_ten": "<integer 1-10>",
+}
+_REASON_HINT = "<one line>"
+
+
 def _verdict_hint(scale: VerdictScale) -> str:
-    return {"yes_partial_no": "yes|partial|no", "yes_no": "yes|no", "one_to_ten": "<integer 1-10>"}[
-        scale
-    ]
+    return _VERDICT_HINTS[scale]
 
 
 def _verdict_schema(scale: VerdictScale) -> JSONSchema:
@@ -109,10 +116,19 @@ class RubricProtocol:
 
     name: str = "rubric"
     version: str = "1"
+    reply_template: ReplyTemplate = ReplyTemplate()
+    """Placeholders and example replies the prompt shows (a reply copying them is malformed).
+    A protocol with its own prompt declares its own; by default it inherits its parent's."""
 
     @property
     def id(self) -> str:
         return f"{self.name}@{self.version}"
+
+    def template_for(self, spec: RewardSpec, response: str) -> ReplyTemplate:
+        """``reply_template`` less what the judged material (conversation, rubric, response)
+        contains: a judge may quote it."""
+        rubric = [t for c in spec.criteria for t in (c.text, *c.anchors.values())]
+        return self.reply_template.without(render_conversation(spec), response, *rubric)
 
     async def grade(
         self,
@@ -133,6 +149,9 @@ class SingleCallRubric(RubricProtocol):
 
     name = "rubric_single"
     version = "1"
+    reply_template = ReplyTemplate(
+        placeholders=("<criterion id>", _REASON_HINT, *_VERDICT_HINTS.values())
+    )
 
     def messages(self, spec: RewardSpec, response: str) -> list[ChatMessage]:
         scale = spec.verdict_scale
@@ -142,7 +161,7 @@ class SingleCallRubric(RubricProtocol):
             "for it, and one candidate response to its last user turn. Grade the response against "
             f"every criterion.\n\n{_SCALE_RULES[scale]}\n{_COMMON_RULES}\n\n"
             "Reply with one JSON object and nothing else:\n"
-            f'{{"criteria": [{{"id": "<criterion id>", "verdict": "{hint}", "reason": "<one line>"}}, ...]}}\n'
+            f'{{"criteria": [{{"id": "<criterion id>", "verdict": "{hint}", "reason": "{_REASON_HINT}"}}, ...]}}\n'
             "with exactly one entry per criterion id, in rubric order."
         )
         rubric = "\n".join(render_criterion(c, scale) for c in spec.criteria)
@@ -223,6 +242,7 @@ class SingleCallRubric(RubricProtocol):
             lambda text: self.parse(text, spec),
             config=with_schema(config, self.response_schema(spec) if structured else None),
             max_attempts=max_attempts,
+            template=self.template_for(spec, response),
         )
 
 
@@ -231,6 +251,7 @@ class PerCriterionRubric(RubricProtocol):
 
     name = "rubric_per_criterion"
     version = "1"
+    reply_template = ReplyTemplate(placeholders=(_REASON_HINT, *_VERDICT_HINTS.values()))
 
     def messages(self, spec: RewardSpec, criterion: Criterion, response: str) -> list[ChatMessage]:
         scale = spec.verdict_scale
@@ -239,7 +260,7 @@ class PerCriterionRubric(RubricProtocol):
             "it, and one candidate response to its last user turn. Grade the response against the "
             f"criterion.\n\n{_SCALE_RULES[scale]}\n{_COMMON_RULES}\n\n"
             "Reply with one JSON object and nothing else:\n"
-            f'{{"verdict": "{_verdict_hint(scale)}", "reason": "<one line>"}}'
+            f'{{"verdict": "{_verdict_hint(scale)}", "reason": "{_REASON_HINT}"}}'
         )
         user = (
             f"# Conversation\n<conversation>\n{render_conversation(spec)}\n</conversation>\n\n"
@@ -283,6 +304,7 @@ class PerCriterionRubric(RubricProtocol):
         structured: bool = True,
     ) -> JudgeReply[RubricGrades]:
         config = with_schema(config, self.response_schema(spec) if structured else None)
+        template = self.template_for(spec, response)
 
         async def one(c: Criterion) -> JudgeReply[CriterionJudgment]:
             return await ask_judge(
@@ -291,6 +313,7 @@ class PerCriterionRubric(RubricProtocol):
                 lambda text: self.parse(text, spec, c),
                 config=config,
                 max_attempts=max_attempts,
+                template=template,
             )
 
         replies = await asyncio.gather(*(one(c) for c in spec.criteria))

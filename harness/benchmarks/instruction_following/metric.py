@@ -1,0 +1,73 @@
+"""Official accuracies (the reference ``evaluation_lib``): prompt- and instruction-level, strict
+and loose, with standard errors.
+
+Prompt-level accuracy = share of prompts whose instructions are all followed;
+instruction-level = share of all instructions followed (a ratio over prompts).
+
+Epochs: the scorer's Score.value carries, per sample, ``prompt_<mode>`` (0/1), ``inst_<mode>``
+(share of the prompt's instructions followed) and ``instructions`` (how many). Under mean
+reduction these become per-prompt means over epochs, and followed = ``inst_<mode>`` ×
+``instructions``, so both accuracies equal the mean of the per-epoch accuracies exactly. The
+metric reads nothing else (never Score.metadata).
+"""
+
+from __future__ import annotations
+
+import math
+
+from inspect_ai.scorer import Metric, SampleScore, Value, metric
+
+from harness.benchmarks import official_unscored
+
+MODES = ("strict", "loose")
+VALUE_KEYS = ("prompt_strict", "prompt_loose", "inst_strict", "inst_loose", "instructions")
+"""The instruction_following scorer's Score.value keys (all NaN when a checker errored)."""
+OFFICIAL_METRIC = "instruction_accuracy@2"
+"""name@version of this port of the official metric (recorded in each eval's metadata)."""
+HEADLINE = {"ifeval": "prompt_strict", "ifbench": "prompt_loose"}
+"""The number each paper puts first: IFEval (Zhou et al. 2023) tabulates prompt-level strict
+accuracy first; IFBench (Pyatkin et al. 2025) reports prompt-level loose accuracy."""
+
+
+def _stderr(values: list[float], mean: float) -> float:
+    n = len(values)
+    if n < 2:
+        return math.nan
+    return math.sqrt(sum((x - mean) ** 2 for x in values) / (n - 1) / n)
+
+
+@metric
+def instruction_accuracy() -> Metric:
+    """``prompt_<mode>``, ``inst_<mode>`` and their ``_stderr`` for mode strict and loose, over
+    the samples with a verdict (each the mean of its epochs)."""
+
+    def compute(scores: list[SampleScore]) -> Value:
+        from harness.scorers import value_of  # harness.scorers imports the benchmarks
+
+        rows = [{k: value_of(s, k) for k in VALUE_KEYS} for s in scores]
+        rows = [r for r in rows if not any(math.isnan(v) for v in r.values())]
+        n = len(rows)
+        out: dict[str, float] = {}
+        for mode in MODES:
+            prompt = [r[f"prompt_{mode}"] for r in rows]
+            p = sum(prompt) / n if n else math.nan
+            out[f"prompt_{mode}"], out[f"prompt_{mode}_stderr"] = p, _stderr(prompt, p)
+            followed = [r[f"inst_{mode}"] * r["instructions"] for r in rows]
+            counts = [r["instructions"] for r in rows]
+            total = sum(counts)
+            ratio = sum(followed) / total if total else math.nan
+            out[f"inst_{mode}"] = ratio
+            # ratio estimator over prompts (instructions of one prompt are not independent)
+            if n > 1 and total:
+                residual = sum((f - ratio * c) ** 2 for f, c in zip(followed, counts, strict=True))
+                out[f"inst_{mode}_stderr"] = math.sqrt(residual / (n * (n - 1))) / (total / n)
+            else:
+                out[f"inst_{mode}_stderr"] = math.nan
+        return out
+
+    return compute
+
+
+def instruction_unscored() -> Metric:
+    """``unscored``: (sample, epoch) judgments without verdicts (a checker errored)."""
+    return official_unscored("prompt_strict", "unscored")
