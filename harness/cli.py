@@ -103,6 +103,16 @@ class _Progress:
             print(line, file=sys.stderr, flush=True)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def _show(spec: RewardSpec) -> str:
     lines = [
         f"{spec.prompt_id}  version {spec.version[:12]}  label {spec.task_label or '-'}  scale {spec.verdict_scale}",
@@ -495,14 +505,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="spec_builder=MODEL (required), classifier=MODEL (optional); repeatable",
     )
     p.add_argument("--label", help="task label for every prompt (skips classification)")
-    p.add_argument("--limit", type=int, help="build only the first N prompts")
+    p.add_argument("--limit", type=_positive, help="build only the first N prompts")
     p.add_argument(
         "--resume",
         action="store_true",
         help="continue an existing store, skipping finished prompts",
     )
-    p.add_argument("--concurrency", type=int, default=4, help="prompts built at once")
-    p.add_argument("--max-criteria", type=int, default=12, help="criteria kept per rubric")
+    p.add_argument("--concurrency", type=_positive, default=4, help="prompts built at once")
+    p.add_argument("--max-criteria", type=_positive, default=12, help="criteria kept per rubric")
     p.add_argument(
         "--checker-runtime",
         default="docker",
@@ -575,7 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where checkers run: auto | docker | local | local-unsafe (see the README)",
     )
     p.add_argument("--cache", help="SQLite judgment cache file")
-    p.add_argument("--batch-size", type=int, default=64, help="responses scored at once")
+    p.add_argument("--batch-size", type=_positive, default=64, help="responses scored at once")
     p.set_defaults(func=lambda a: asyncio.run(_score(a)))
     return parser
 

@@ -127,6 +127,7 @@ def json_type(value: Any) -> str:
 
 def read_bytes(path: Path) -> bytes:
     """A whole input file; a missing or unreadable file is a DataError naming it."""
+    path = Path(path)
     try:
         return path.read_bytes()
     except FileNotFoundError:

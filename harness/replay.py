@@ -5,9 +5,12 @@ Published model outputs (AlpacaEval ``model_outputs``, Arena-Hard ``model_answer
 them through the same tasks gives the same scoring, logs and viewer as a live model.
 
 A stored response is found by the sample id (``key=id``), by the prompt (``key=prompt``: the
-last user message, exactly, then with surrounding whitespace ignored), or by either
-(``key=auto``, the default). A sample with no stored response fails with an error naming it;
-nothing is made up.
+sample's last user message, surrounding whitespace ignored), or by either (``key=auto``, the
+default: the id first, but a record found by id whose own prompt differs is not used). Before
+any sample runs, ``with_replay_coverage`` checks every sample and lists all those without a
+response in one error (``-M skip_missing=true`` drops them instead); nothing is made up.
+Records are read strictly: a non-text response, two different responses for one id, invalid
+UTF-8 or JSON are errors naming file:line.
 
 Recognised records (JSONL, or a JSON list): ids from ``id``, ``sample_id``, ``key``, ``uid``,
 ``question_id``, ``index``; prompts from ``prompt``, ``instruction``, ``input``; responses from
@@ -44,7 +47,7 @@ ID_FIELDS = ("id", "sample_id", "key", "uid", "question_id", "index")
 PROMPT_FIELDS = ("prompt", "instruction", "input")
 RESPONSE_FIELDS = ("response", "output", "completion")
 MATCHING = (
-    f"records are matched by sample id ({', '.join(ID_FIELDS)}), "
+    f"Records are matched by sample id ({', '.join(ID_FIELDS)}), "
     f"then by prompt ({', '.join(PROMPT_FIELDS)}: the sample's last user message)"
 )
 
@@ -240,7 +243,7 @@ class ReplayAPI(ModelAPI):
         tool_choice: ToolChoice,
         config: GenerateConfig,
     ) -> ModelOutput:
-        # Match on the sample's dataset input, as check_coverage did: solvers may have
+        # Match on the sample's dataset input, as the coverage check does: solvers may have
         # rewritten the conversation since (templates, system messages).
         sample_id, sample_input = _current_sample()
         prompt = last_user_text(sample_input if sample_input is not None else input)
@@ -300,7 +303,7 @@ def with_replay_coverage(
             f"({first}): is it this task's responses file? {MATCHING}"
         )
     plain = [sid for sid, reason in missing.items() if reason.startswith("no record")]
-    other = [f"{sid} ({reason})" for sid, reason in missing.items() if sid not in plain]
+    other = [f"{sid} ({why})" for sid, why in missing.items() if not why.startswith("no record")]
     listed = "; ".join([*([", ".join(plain)] if plain else []), *other])
     if not api.skip_missing:
         raise ReplayError(
@@ -315,8 +318,3 @@ def with_replay_coverage(
     )
     metadata = {**(task_args.get("metadata") or {}), "replay_skipped": missing}
     return dataset.filter(lambda s: id(s) in kept), {**task_args, "metadata": metadata}
-
-
-def check_coverage(dataset: Dataset) -> Dataset:
-    """``with_replay_coverage`` for a task without its own model or metadata."""
-    return with_replay_coverage(dataset, {})[0]

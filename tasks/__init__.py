@@ -6,7 +6,7 @@ from inspect_ai import Task
 from inspect_ai._util.package import get_installed_package_name
 from inspect_ai.dataset import Dataset
 
-from harness.replay import check_coverage
+from harness.replay import with_replay_coverage
 
 
 def task_name(name: str, module: str) -> str:
@@ -27,7 +27,9 @@ def make_task(dataset: Dataset, **task_args: Any) -> Task:
     """A task of this project: checks made before any generation, then ``Task(...)``.
 
     With a ``replay/`` model, every sample must have a stored response (all missing ones are
-    listed in one error). Give every task ``version=``, ``metadata=task_metadata(...)`` and
+    listed in one error; ``-M skip_missing=true`` drops them and records them in the eval
+    metadata as ``replay_skipped``). Give every task ``version=``, ``metadata=task_metadata(...)`` and
     ``headline_metric=`` through ``task_args``.
     """
-    return Task(dataset=check_coverage(dataset), **task_args)
+    dataset, task_args = with_replay_coverage(dataset, task_args)
+    return Task(dataset=dataset, **task_args)

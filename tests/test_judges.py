@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
-from conftest import make_spec
+from conftest import ScriptedJudge, make_spec
+from inspect_ai.model import (
+    ChatCompletionChoice,
+    ChatMessageAssistant,
+    ChatMessageUser,
+    ContentReasoning,
+    ContentText,
+    GenerateConfig,
+    ModelOutput,
+    ModelRefusalError,
+    ModelUsage,
+)
+from inspect_ai.tool import ToolCall
+from inspect_ai.util import LimitExceededError
 
-from harness.judges.calling import JudgeReplyError
+from harness.judges.calling import JudgeReply, JudgeReplyError, ask_judge
 from harness.judges.holistic import GlobalJudge
 from harness.judges.parsing import extract_json, normalise_verdict
 from harness.judges.rubric import PerCriterionRubric, SingleCallRubric
@@ -182,3 +196,154 @@ def test_pitfalls_are_marked_in_the_rubric_prompt() -> None:
 
 def test_extract_json_prefers_whole_text() -> None:
     assert extract_json('{"a": {"b": 1}}') == {"a": {"b": 1}}
+
+
+# -- every output shape ends as a verdict or a classified failure (ask_judge) ---------------
+
+GOOD = '{"rationale": "clear and correct", "score": 8}'
+
+
+def output(
+    content: str | list | None = GOOD,
+    stop_reason: str = "stop",
+    *,
+    choices: bool = True,
+    error: str | None = None,
+    output_tokens: int = 5,
+    tool_calls: list | None = None,
+) -> ModelOutput:
+    message = ChatMessageAssistant(content=content or "", tool_calls=tool_calls, source="generate")
+    return ModelOutput(
+        model="m",
+        choices=[ChatCompletionChoice(message=message, stop_reason=stop_reason)] if choices else [],
+        error=error,
+        usage=ModelUsage(
+            input_tokens=10, output_tokens=output_tokens, total_tokens=10 + output_tokens
+        ),
+    )
+
+
+def replying(*outputs: ModelOutput | Exception) -> ScriptedJudge:
+    """A judge answering with ``outputs`` in turn (the last one repeated)."""
+
+    def script(prompt: str, n: int) -> ModelOutput:
+        reply = outputs[min(n, len(outputs)) - 1]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply.model_copy(deep=True)
+
+    return ScriptedJudge(script)
+
+
+def ask(judge: ScriptedJudge, config: GenerateConfig | None = None, **kwargs) -> JudgeReply:
+    messages = [ChatMessageUser(content="Rate it 0-10.")]
+    return asyncio.run(
+        ask_judge(judge.model(), messages, GlobalJudge().parse, config=config, **kwargs)
+    )
+
+
+SHAPES = [
+    (output(choices=False), "empty judge output (no choices)"),
+    (output(error="upstream overloaded"), "judge error: upstream overloaded"),
+    (output(""), "empty judge output (stop_reason=stop)"),
+    (output("   \n"), "empty judge output (stop_reason=stop)"),
+    (
+        output([ContentReasoning(reasoning="Let me think about the score...")]),
+        "judge output has reasoning but no answer text (stop_reason=stop)",
+    ),
+    (
+        output([ContentText(text="I can't grade this.", refusal=True)]),
+        "judge refused: I can't grade this.",
+    ),
+    (output("I won't.", "content_filter"), "judge refused: I won't."),
+    (output("", "content_filter"), "judge refused (content filter)"),
+    (
+        output('{"rationale": "clear and', "max_tokens"),
+        "truncated judge output (stop_reason=max_tokens): no JSON object found",
+    ),
+    (
+        output("", "model_length"),
+        "truncated judge output: no answer text (stop_reason=model_length)",
+    ),
+    (
+        output([ContentReasoning(reasoning="hmm")], "max_tokens"),
+        "truncated judge output: no answer text (stop_reason=max_tokens)",
+    ),
+    (
+        output("", tool_calls=[ToolCall(id="1", function="grade", arguments={"score": 9})]),
+        "judge called tools instead of answering",
+    ),
+    (output("The response is fine."), "malformed judge output: no JSON object found"),
+    (output('{"score": "eight"}'), "malformed judge output: score must be a number"),
+    (output('{"score": 80}'), "malformed judge output: score must be between 0 and 10"),
+    (output("[1, 2]"), 'malformed judge output: expected {"rationale": ..., "score": ...}'),
+    (output('{"rationale": "fine", "score": 7}', "unknown"), None),  # an unknown stop is no fault
+    (output([ContentReasoning(reasoning="hmm"), ContentText(text=GOOD)]), None),
+]
+
+
+@pytest.mark.parametrize("reply, reason", SHAPES)
+def test_every_output_shape_is_a_verdict_or_a_classified_failure(reply, reason) -> None:
+    judge = replying(reply)
+    result = ask(judge)
+    if reason is None:
+        assert result.ok and result.attempts == 1
+        return
+    assert not result.ok and result.value is None
+    assert result.failure == f"{reason} (3 attempts)" or result.failure.startswith(reason)
+    assert result.failure.endswith("(3 attempts)")
+    assert judge.calls == 3  # retried: the correction turn names the problem
+    assert reason.split(":")[0] in judge.prompts[-1]
+
+
+def test_a_bad_reply_then_a_good_one_is_scored() -> None:
+    judge = replying(output(choices=False), output(GOOD))
+    result = ask(judge)
+    assert result.ok and result.value.score == 8 and result.attempts == 2
+    assert "empty judge output (no choices)" in judge.prompts[1]
+
+
+def test_hf_truncation_is_read_from_the_token_count() -> None:
+    """hf/ reports no stop reason: a reply that used every allowed token was cut off."""
+    cut = output('{"rationale": "the response', "unknown", output_tokens=50)
+    result = ask(replying(cut), GenerateConfig(max_tokens=50))
+    assert result.failure == (
+        "truncated judge output (50 output tokens, the max_tokens limit): "
+        'no JSON object found in: \'{"rationale": "the response\' (3 attempts)'
+    )
+    short = output("not json", "unknown", output_tokens=3)
+    assert ask(replying(short), GenerateConfig(max_tokens=50)).failure.startswith(
+        "malformed judge output"
+    )
+
+
+def test_parser_surprises_are_malformed_not_crashes() -> None:
+    def parse(text: str) -> str:
+        return json.loads(text)["verdict"].lower()  # KeyError / AttributeError on odd shapes
+
+    judge = replying(output('{"verdict": 3}'))
+    result = asyncio.run(
+        ask_judge(judge.model(), [ChatMessageUser(content="x")], parse, max_attempts=1)
+    )
+    assert result.failure == (
+        "malformed judge output: AttributeError: 'int' object has no attribute 'lower' (1 attempt)"
+    )
+
+
+def test_refusal_raised_under_fail_on_refusal_is_classified() -> None:
+    refusal = ModelRefusalError(output("No.", "content_filter"), "mockllm/model", "grader")
+    result = ask(replying(refusal, output(GOOD)))
+    assert result.ok and result.attempts == 2
+
+
+def test_sample_limits_are_not_swallowed() -> None:
+    with pytest.raises(LimitExceededError):
+        ask(replying(LimitExceededError("token", value=10, limit=5)))
+
+
+def test_mixed_failures_are_listed_per_attempt() -> None:
+    result = ask(replying(output(choices=False), output(""), output("nope")))
+    assert result.failure == (
+        "attempt 1: empty judge output (no choices); attempt 2: empty judge output "
+        "(stop_reason=stop); attempt 3: malformed judge output: no JSON object found in: 'nope'"
+    )

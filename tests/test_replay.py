@@ -174,7 +174,7 @@ def test_ifeval_without_some_responses_fails_before_any_sample(
         )
     assert str(error.value) == (
         f"replay: {wrong} has a response for none of the 541 samples "
-        f"({', '.join(ifeval_keys[:3])}, ...): is it this task's responses file? records are "
+        f"({', '.join(ifeval_keys[:3])}, ...): is it this task's responses file? Records are "
         "matched by sample id (id, sample_id, key, uid, question_id, index), then by prompt "
         "(prompt, instruction, input: the sample's last user message)"
     )

@@ -9,7 +9,7 @@ import math
 import pytest
 from conftest import ScriptedJudge, is_global, make_spec, rubric_ids, standard_judge, words
 from fake_runtime import InProcessRuntime
-from inspect_ai.model import ModelOutput
+from inspect_ai.model import GenerateConfig, ModelOutput, get_model
 
 from harness.cache import JudgmentCache
 from harness.judges.rubric import PerCriterionRubric
@@ -217,8 +217,12 @@ def test_exception_the_provider_retries_itself_ends_the_attempts() -> None:
         raise ConnectionError("judge endpoint down")
 
     judge = ScriptedJudge(script)
-    model = judge.model()
-    model.api.should_retry = lambda ex: True  # as a provider does for 5xx / rate limits
+    # no backoff retries in the test; the provider classifies the error as retryable, as
+    # providers do for 5xx and rate limits
+    model = get_model(
+        "mockllm/model", custom_outputs=judge, config=GenerateConfig(max_retries=0), memoize=False
+    )
+    model.api.should_retry = lambda ex: True
     engine = RewardEngine(rubric_judge=model, global_judge=model)
     result = run(engine.score(make_spec(), None, RESPONSE))
     assert (

@@ -31,11 +31,13 @@ from inspect_ai.model import (
     ContentText,
     GenerateConfig,
     Model,
+    ModelName,
     ModelOutput,
     ModelRefusalError,
 )
 from inspect_ai.util import LimitExceededError
 from pydantic import BaseModel
+from tenacity import RetryError
 
 from harness.judges.parsing import JudgeReplyError, ReplyTemplate, one_line
 
@@ -103,18 +105,24 @@ class JudgeReply(Generic[T]):
 _warned: set[str] = set()
 
 
-def _is_hf(model: Model) -> bool:
-    return str(model).split("/", 1)[0] == "hf"
+def provider_of(model: Model) -> str:
+    """The model's provider as Inspect names it (``hf``, ``openai``, ``openai-api``, ...)."""
+    return ModelName(model).api
+
+
+def refused_settings(provider: str, config: GenerateConfig) -> list[str]:
+    """The settings of ``config`` that ``provider`` rejects outright."""
+    if provider == "hf" and config.temperature is not None and config.temperature <= 0:
+        # transformers raises for temperature 0 while sampling (and ignores it otherwise);
+        # greedy decoding is the model argument do_sample=false
+        return ["temperature"]
+    return []
 
 
 def _refused_by_provider(model: Model, config: GenerateConfig) -> list[str]:
-    """Settings in ``config`` that the model's provider rejects outright."""
-    refused = []
-    if _is_hf(model) and config.temperature is not None and config.temperature <= 0:
-        # transformers raises for temperature 0 when sampling (and ignores it when not); greedy
-        # decoding is the model argument do_sample=false
-        refused.append("temperature")
-        if getattr(model.api, "do_sample", False) and str(model) not in _warned:
+    refused = refused_settings(provider_of(model), config)
+    if "temperature" in refused and getattr(model.api, "do_sample", False):
+        if str(model) not in _warned:
             _warned.add(str(model))
             logger.warning(
                 "judge %s samples (hf/ rejects temperature 0 while sampling): for greedy judging "
@@ -212,11 +220,18 @@ def _reply_problem(
     return None, f"malformed judge output: {detail}"
 
 
-def _retried_by_provider(model: Model, ex: Exception) -> bool:
-    try:
-        return bool(model.api.should_retry(ex))
-    except Exception:
-        return False
+def _call_failure(model: Model, ex: Exception) -> tuple[str, bool]:
+    """(why a call raised, whether Inspect has already retried it: then try no more)."""
+    if isinstance(ex, RetryError):  # Inspect's retries ran out
+        cause = ex.last_attempt.exception() or ex
+        retried = True
+    else:
+        cause = ex
+        try:
+            retried = bool(model.api.should_retry(ex))
+        except Exception:
+            retried = False
+    return f"judge call failed: {type(cause).__name__}: {one_line(cause)[:300]}", retried
 
 
 def summarise(problems: list[str]) -> str:
@@ -255,8 +270,9 @@ async def ask_judge(
             problems.append(f"judge refused: {one_line(ex)[:120]}")
             continue
         except Exception as ex:
-            problems.append(f"judge call failed: {type(ex).__name__}: {one_line(ex)[:300]}")
-            if _retried_by_provider(model, ex):  # Inspect has already retried it, with backoff
+            problem, retried = _call_failure(model, ex)
+            problems.append(problem)
+            if retried:  # Inspect has already retried it, with backoff
                 return JudgeReply(None, usage, attempt, raw, summarise(problems))
             continue
         usage.add_output(output)

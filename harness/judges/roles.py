@@ -15,6 +15,8 @@ from inspect_ai.model import Model, get_model, model_roles
 from inspect_ai.model._model import active_model
 from rich.text import Text
 
+from harness.judges.calling import provider_of, refused_settings
+
 GRADER = "grader"
 
 
@@ -48,8 +50,8 @@ def plain_message(error: BaseException) -> str:
 def judge_config_problem(role: str, model: Model) -> str | None:
     """Why a judge's own settings cannot work with its provider (None when they can)."""
     temperature = model.config.temperature
-    hf = str(model).split("/", 1)[0] == "hf"
-    if hf and temperature is not None and temperature <= 0 and getattr(model.api, "do_sample", 1):
+    refused = refused_settings(provider_of(model), model.config)
+    if "temperature" in refused and getattr(model.api, "do_sample", True):
         return (
             f"judge role {role} ({model}) sets temperature {temperature:g}, which hf/ rejects "
             f"while sampling: for greedy judging bind it as '{role}={{model: {model}, "
