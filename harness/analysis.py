@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Iterator, Sequence
 from os import PathLike
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -87,6 +88,9 @@ def _reward_results(sample: EvalSample) -> str:
     return json.dumps(found)
 
 
+# skipped when reading samples: the scores are all these frames need (40x faster on a log
+# whose samples made 40 judge calls each)
+_NOT_NEEDED = {"messages", "events", "store"}
 _COLUMNS = [
     EvalColumn("task", path="eval.task", required=True),
     EvalColumn("model", path="eval.model", required=True),
@@ -101,7 +105,12 @@ def reward_results(
 ) -> Iterator[tuple[dict[str, Any], RewardResult]]:
     """Every reward record in ``logs`` (paths, directories or EvalLogs, as ``samples_df``
     takes): the row keys (``KEYS``) and the ``RewardResult``, per (sample, epoch, scorer)."""
-    frame = samples_df(logs, columns=_COLUMNS, parallel=parallel, quiet=True)
+    with warnings.catch_warnings():
+        # Inspect's own pandas deprecation noise (drop_duplicates(inplace=...)): not the user's
+        warnings.filterwarnings("ignore", message="The inplace keyword", category=Warning)
+        frame = samples_df(
+            logs, columns=_COLUMNS, parallel=parallel, quiet=True, exclude_fields=_NOT_NEEDED
+        )
     for row in frame.to_dict("records"):
         for scorer, record in json.loads(row[_RESULTS] or "[]"):
             keys = {k: row[k] for k in KEYS if k != "scorer"} | {"scorer": scorer}

@@ -221,17 +221,26 @@ def _reply_problem(
 
 
 def _call_failure(model: Model, ex: Exception) -> tuple[str, bool]:
-    """(why a call raised, whether Inspect has already retried it: then try no more)."""
+    """(why a call raised, whether to stop trying: Inspect already retried it, or the request
+    itself is refused — an HTTP 4xx other than a timeout or rate limit)."""
     if isinstance(ex, RetryError):  # Inspect's retries ran out
-        cause = ex.last_attempt.exception() or ex
-        retried = True
+        cause: BaseException = ex.last_attempt.exception() or ex
+        stop = True
     else:
         cause = ex
         try:
-            retried = bool(model.api.should_retry(ex))
+            stop = bool(model.api.should_retry(ex))
         except Exception:
-            retried = False
-    return f"judge call failed: {type(cause).__name__}: {one_line(cause)[:300]}", retried
+            stop = False
+    status = getattr(cause, "status_code", None)
+    message = getattr(cause, "provider_message", None)  # Inspect's ModelGenerateError
+    if isinstance(status, int) and 400 <= status < 500 and status not in (408, 409, 429):
+        stop = True
+    if isinstance(status, int) and message:
+        detail = f"HTTP {status}: {one_line(message)}"
+    else:
+        detail = f"{type(cause).__name__}: {one_line(cause)}"
+    return f"judge call failed: {detail[:300]}", stop
 
 
 def summarise(problems: list[str]) -> str:
@@ -270,9 +279,9 @@ async def ask_judge(
             problems.append(f"judge refused: {one_line(ex)[:120]}")
             continue
         except Exception as ex:
-            problem, retried = _call_failure(model, ex)
+            problem, stop = _call_failure(model, ex)
             problems.append(problem)
-            if retried:  # Inspect has already retried it, with backoff
+            if stop:
                 return JudgeReply(None, usage, attempt, raw, summarise(problems))
             continue
         usage.add_output(output)
