@@ -339,16 +339,25 @@ def test_local_hf_judge(tmp_path: Path) -> None:
     )
     assert not list(tmp_path.glob("*.eval"))
 
+    # the rubric judge samples (hf's default) with our defaults: temperature 0 is not sent;
+    # the global judge decodes greedily and stops at 12 tokens
+    sampling = f"rubric_grader={{model: {MODEL}, model_args: {args}}}"
     greedy_args = json.dumps({"do_sample": False, **model_args()})
-    greedy = f"grader={{model: {MODEL}, max_tokens: 12, model_args: {greedy_args}}}"
-    run = inspect_eval([*task, "--model-role", greedy, "--max-samples", "1"], env, ROOT)
+    greedy = f"global_grader={{model: {MODEL}, max_tokens: 12, model_args: {greedy_args}}}"
+    run = inspect_eval(
+        [*task, "-T", "judge_max_tokens=16", "--model-role", sampling, "--model-role", greedy],
+        env,
+        ROOT,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     [log_file] = tmp_path.glob("*.eval")
     log = read_eval_log(str(log_file))
     assert log.status == "success"
     result = RewardResult.from_metadata(log.samples[0].scores["hybrid_reward"].metadata)
-    for component in (result.rubric, result.global_):
-        assert component.status == "unscored"
-        assert component.reason.startswith(
-            "truncated judge output (12 output tokens, the max_tokens limit)"
-        )
+    # a 135M model cannot judge; what matters is that each call ran and was classified
+    assert "judge call failed" not in (result.rubric.reason or "")
+    assert result.rubric.usage.calls == 3 or result.rubric.status == "scored"
+    assert result.global_.status == "unscored"
+    assert result.global_.reason.startswith(
+        "truncated judge output (12 output tokens, the max_tokens limit)"
+    )

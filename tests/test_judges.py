@@ -6,7 +6,7 @@ import asyncio
 import json
 
 import pytest
-from conftest import ScriptedJudge, make_spec
+from conftest import ScriptedJudge, is_global, make_spec, rubric_ids
 from inspect_ai.model import (
     ChatCompletionChoice,
     ChatMessageAssistant,
@@ -23,8 +23,9 @@ from inspect_ai.util import LimitExceededError
 
 from harness.judges.calling import JudgeReply, JudgeReplyError, ask_judge
 from harness.judges.holistic import GlobalJudge
-from harness.judges.parsing import extract_json, normalise_verdict
-from harness.judges.rubric import PerCriterionRubric, SingleCallRubric
+from harness.judges.parsing import ReplyTemplate, extract_json, normalise_verdict
+from harness.judges.rubric import CriterionJudgment, PerCriterionRubric, SingleCallRubric
+from harness.scoring import RewardEngine
 from harness.spec import RewardSpec
 
 
@@ -346,4 +347,127 @@ def test_mixed_failures_are_listed_per_attempt() -> None:
     assert result.failure == (
         "attempt 1: empty judge output (no choices); attempt 2: empty judge output "
         "(stop_reason=stop); attempt 3: malformed judge output: no JSON object found in: 'nope'"
+    )
+
+
+# -- replies that copy the prompt's template ------------------------------------------------
+
+
+def test_reply_template_detects_placeholders_and_example_replies() -> None:
+    template = ReplyTemplate(
+        placeholders=("<one line>", "Specific and detailed justification for the score."),
+        examples=({"explanation": "The assistant did not say so.", "criteria_met": False},),
+    )
+    assert template.copied('{"verdict": "yes", "reason": "<one line>"}') == (
+        "the reply copies the prompt's placeholder '<one line>'"
+    )
+    assert template.copied(
+        '{"score": 7, "reason": "specific and  detailed justification for the score."}'
+    ) == (
+        "the reply copies the prompt's placeholder 'Specific and detailed justification for the score.'"
+    )
+    example = (
+        '```json\n{"criteria_met": false,\n "explanation": "The assistant did NOT say so."}\n```'
+    )
+    assert template.copied(example) == "the reply is the prompt's example reply"
+    # the same explanation with the other verdict, or a real judgment, is not the example
+    assert (
+        template.copied('{"explanation": "The assistant did not say so.", "criteria_met": true}')
+        is None
+    )
+    assert template.copied('{"verdict": "no", "reason": "The poem has four lines."}') is None
+    assert template.copied("not json at all") is None
+    # what the judged material itself contains may be quoted
+    quoted = template.without("a response that literally says <one line>")
+    assert quoted.placeholders == ("Specific and detailed justification for the score.",)
+    assert quoted.examples == template.examples
+
+
+def test_echoed_template_is_malformed_retried_then_unscored(spec: RewardSpec) -> None:
+    def script(prompt: str, n: int) -> str:
+        if is_global(prompt):
+            return json.dumps({"rationale": "<two or three sentences>", "score": 9})
+        ids = rubric_ids(prompt)
+        return json.dumps(
+            {"criteria": [{"id": i, "verdict": "yes", "reason": "<one line>"} for i in ids]}
+        )
+
+    judge = ScriptedJudge(script)
+    model = judge.model()
+    result = asyncio.run(
+        RewardEngine(rubric_judge=model, global_judge=model).score(spec, None, "r")
+    )
+    assert result.rubric.reason == (
+        "malformed judge output: the reply copies the prompt's placeholder '<one line>' (3 attempts)"
+    )
+    assert result.global_.reason == (
+        "malformed judge output: the reply copies the prompt's placeholder "
+        "'<two or three sentences>' (3 attempts)"
+    )
+    assert result.reward is None and judge.calls == 6
+
+
+def test_quoting_the_judged_response_is_not_an_echo(spec: RewardSpec) -> None:
+    response = "Reply format: <one line>"
+    judge = ScriptedJudge(
+        lambda p, n: (
+            json.dumps({"rationale": "It only says <one line>.", "score": 1})
+            if is_global(p)
+            else json.dumps(
+                {
+                    "criteria": [
+                        {"id": i, "verdict": "no", "reason": "just '<one line>'"}
+                        for i in rubric_ids(p)
+                    ]
+                }
+            )
+        )
+    )
+    model = judge.model()
+    result = asyncio.run(
+        RewardEngine(rubric_judge=model, global_judge=model).score(spec, None, response)
+    )
+    assert result.rubric.status == "scored" and result.rubric.value == 0.0
+    assert result.global_.status == "scored" and result.global_.score == 1
+
+
+class ExampleProtocol(PerCriterionRubric):
+    """A protocol whose prompt shows an example reply (as HealthBench's does)."""
+
+    name = "example_protocol"
+    reply_template = ReplyTemplate(
+        placeholders=("The assistant did not tell the user to go to the hospital.",),
+        examples=({"explanation": "The response is concise.", "criteria_met": False},),
+    )
+
+    def parse(self, text: str, spec: RewardSpec, criterion) -> CriterionJudgment:
+        data = extract_json(text)
+        met = bool(data["criteria_met"])
+        return CriterionJudgment(
+            id=criterion.id,
+            verdict="yes" if met else "no",
+            value=float(met),
+            reason=data["explanation"],
+        )
+
+
+def test_a_protocol_declares_its_example_replies(spec: RewardSpec) -> None:
+    replies = {
+        "c1": '```json\n{"explanation": "The response is concise.", "criteria_met": false}\n```',
+        "c2": '{"explanation": "The assistant did not tell the user to go to the hospital.", "criteria_met": true}',
+        "c3": '{"explanation": "Vivid salt and spray imagery.", "criteria_met": true}',
+    }
+    judge = ScriptedJudge(lambda p, n: replies[rubric_ids(p)[0]])
+    model = judge.model()
+    reply = asyncio.run(ExampleProtocol().grade(model, spec, "r", max_attempts=2))
+    assert reply.failure == (
+        "criteria c1: malformed judge output: the reply is the prompt's example reply (2 attempts); "
+        "criteria c2: malformed judge output: the reply copies the prompt's placeholder "
+        "'The assistant did not tell the user to go to the hospital.' (2 attempts)"
+    )
+    # subclasses inherit their parent's declaration unless they declare their own
+    assert PerCriterionRubric.reply_template.placeholders[0] == "<one line>"
+    assert (
+        ExampleProtocol().template_for(spec, "r").examples
+        == ExampleProtocol.reply_template.examples
     )

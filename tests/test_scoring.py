@@ -9,11 +9,17 @@ import math
 import pytest
 from conftest import ScriptedJudge, is_global, make_spec, rubric_ids, standard_judge, words
 from fake_runtime import InProcessRuntime
-from inspect_ai.model import GenerateConfig, ModelOutput, get_model
+from inspect_ai import Task, eval, task
+from inspect_ai.dataset import Sample
+from inspect_ai.model import GenerateConfig, Model, ModelOutput, get_model
+from inspect_ai.solver import generate
 
 from harness.cache import JudgmentCache
+from harness.judges.calling import judge_generate_config, refused_settings
+from harness.judges.roles import JudgeSetupError
 from harness.judges.rubric import PerCriterionRubric
 from harness.reward import Gate, GlobalSchedule, HybridConfig
+from harness.scorers import global_score, rubric, spec_metadata
 from harness.scoring import RewardEngine, ScoreRequest, score
 from harness.spec import RewardSpec
 
@@ -383,3 +389,101 @@ def test_official_protocols_use_free_text_json() -> None:
         .type
         == "integer"
     )
+
+
+# -- judge settings: the role's own win, our defaults fill the gaps ---------------------------
+
+
+def role_judge(judge: ScriptedJudge, **config) -> Model:
+    """A judge bound with its own settings, as --model-role 'grader={model: ..., ...}' does."""
+    return get_model(
+        "mockllm/model", custom_outputs=judge, config=GenerateConfig(**config), memoize=False
+    )
+
+
+def test_role_settings_win_and_defaults_fill_the_gaps(spec: RewardSpec) -> None:
+    rubric_judge = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, 5)
+    global_judge = standard_judge({}, 5)
+    engine = RewardEngine(
+        rubric_judge=role_judge(
+            rubric_judge, temperature=0.6, max_tokens=77, reasoning_effort="low"
+        ),
+        global_judge=global_judge.model(),
+        judge_config=GenerateConfig(max_tokens=500),  # the task's setting
+    )
+    result = run(engine.score(spec, None, RESPONSE))
+    assert result.rubric.status == result.global_.status == "scored"
+    [sent] = rubric_judge.configs
+    assert (sent.temperature, sent.max_tokens, sent.reasoning_effort) == (0.6, 77, "low")
+    assert sent.response_schema is not None  # the protocol's own part is kept
+    [sent] = global_judge.configs
+    assert (sent.temperature, sent.max_tokens, sent.reasoning_effort) == (0.0, 500, None)
+
+
+def test_judge_settings_are_part_of_the_cache_key(spec: RewardSpec) -> None:
+    cache = JudgmentCache()
+    first = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, 5)
+    run(
+        RewardEngine(rubric_judge=role_judge(first, temperature=0.7), cache=cache).score(
+            spec, None, RESPONSE
+        )
+    )
+    again = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, 5)
+    run(
+        RewardEngine(rubric_judge=role_judge(again, temperature=0.7), cache=cache).score(
+            spec, None, RESPONSE
+        )
+    )
+    assert again.calls == 0  # same settings: the cached judgment
+    other = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, 5)
+    run(
+        RewardEngine(rubric_judge=role_judge(other, temperature=0.2), cache=cache).score(
+            spec, None, RESPONSE
+        )
+    )
+    assert other.calls == 1  # other settings: judged again
+    retries = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, 5)
+    run(
+        RewardEngine(
+            rubric_judge=role_judge(retries, temperature=0.7, max_retries=2, timeout=30),
+            cache=cache,
+        ).score(spec, None, RESPONSE)
+    )
+    assert retries.calls == 0  # how a call is made is not what it answers
+
+
+def test_settings_the_provider_rejects_are_never_sent_as_defaults() -> None:
+    assert refused_settings("hf", GenerateConfig(temperature=0.0)) == ["temperature"]
+    assert refused_settings("hf", GenerateConfig(temperature=0.7, max_tokens=5)) == []
+    assert refused_settings("openai", GenerateConfig(temperature=0.0)) == []
+    model = role_judge(standard_judge({}), temperature=0.4)
+    passed = judge_generate_config(model, GenerateConfig(temperature=0.0, max_tokens=9))
+    assert (passed.temperature, passed.max_tokens) == (None, 9)  # Inspect fills in the role's 0.4
+
+
+@task
+def component_scorers_task(which: str = "rubric") -> Task:
+    spec = make_spec()
+    scorer = {"rubric": rubric, "global": global_score}[which]()
+    return Task(
+        dataset=[Sample(input=spec.prompt, metadata=spec_metadata(spec))],
+        solver=generate(),
+        scorer=scorer,
+    )
+
+
+@pytest.mark.parametrize("which, role", [("rubric", "rubric_grader"), ("global", "global_grader")])
+def test_component_scorers_stop_before_generation_without_a_judge(
+    tmp_path, which: str, role: str
+) -> None:
+    with pytest.raises(
+        JudgeSetupError, match=f"No judge bound for {role}: pass --model-role grader"
+    ):
+        eval(
+            component_scorers_task,  # built by Inspect, as `inspect eval` builds tasks
+            task_args={"which": which},
+            model="mockllm/model",
+            log_dir=str(tmp_path),
+            display="none",
+        )
+    assert not list(tmp_path.glob("*.eval"))

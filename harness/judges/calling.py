@@ -11,9 +11,10 @@ choices, a refusal, no answer text (reasoning only, tool calls, nothing), a trun
 (``stop_reason`` max_tokens / model_length, or — ``hf/`` reports no stop reason — as many output
 tokens as the limit), a malformed one, or one that copies the prompt's template or example reply.
 Those are retried with a short correction turn, up to ``max_attempts`` calls. An exception from
-the model API that its provider retries itself (rate limits, 5xx, timeouts) ends the attempts at
-once, Inspect's own retries being spent; any other exception counts as one failed attempt. Only
-the sample's own limits (tokens, time) propagate: a judge reply never aborts an eval.
+the model API ends the attempts at once when its provider retries it itself (rate limits, 5xx,
+timeouts: Inspect's own retries are spent) or when the request is refused (HTTP 4xx); any other
+exception (a response the provider could not read) counts as one failed attempt. Only the
+sample's own limits (tokens, time) propagate: a judge reply never aborts an eval.
 """
 
 from __future__ import annotations
