@@ -292,8 +292,8 @@ async def _build(args: argparse.Namespace) -> int:
     items = _prompts_to_build(args)[: args.limit]
     store = SpecStore(out, create=True)
     settings = BuildSettings(
-        builder=_model(roles["spec_builder"]),
-        classifier=_model(roles.get("classifier")),
+        builder=_model(roles["spec_builder"], "spec_builder"),
+        classifier=_model(roles.get("classifier"), "classifier"),
         runtime=None if args.no_checkers else _runtime(args.checker_runtime),
         max_criteria=args.max_criteria,
     )
@@ -333,18 +333,14 @@ def _runtime(kind: str) -> Any:
     return resolve_runtime(kind)
 
 
-def _model(name: str | None) -> Model | None:
-    """An Inspect model; a missing API key or an unknown provider stops here, before any work."""
+def _model(name: str | None, role: str) -> Model | None:
+    """A model for a role; a missing API key or an unknown provider stops here, in one line,
+    before any work."""
     if name is None:
         return None
-    from inspect_ai.model import get_model
+    from harness.judges.roles import load_judge
 
-    try:
-        return get_model(name)
-    except Exception as ex:
-        if not _prerequisite(ex):
-            raise
-        raise DataError(f"{name}: {_plain(getattr(ex, 'message', ex))}") from None
+    return load_judge(name, role)
 
 
 def _score_requests(args: argparse.Namespace) -> list:
@@ -401,8 +397,8 @@ async def _score(args: argparse.Namespace) -> int:
         )
     engine = RewardEngine(
         checker_runtime=_runtime(args.checker_runtime) if needs_checks else None,
-        rubric_judge=_model(rubric_judge),
-        global_judge=_model(global_judge),
+        rubric_judge=_model(rubric_judge, "rubric_grader"),
+        global_judge=_model(global_judge, "global_grader"),
         rubric_protocol=rubric_protocol_named(args.rubric_mode),
         hybrid=HybridConfig(weights=dict(zip(COMPONENTS, args.weights, strict=True)))
         if args.weights
@@ -590,23 +586,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _plain(markup: object) -> str:
-    """Inspect's one-message errors (a missing API key, an unknown provider) are rich markup
-    over several lines: plain text on one line."""
-    from rich.text import Text
-
-    try:
-        text = Text.from_markup(str(markup)).plain
-    except Exception:  # not valid markup: the text as it is
-        text = str(markup)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    joined = "".join(
-        line if i == 0 else (" " if lines[i - 1][-1] in ".:;," else ": ") + line
-        for i, line in enumerate(lines)
-    )
-    return re.sub(r"^ERROR:\s*", "", joined)
-
-
 def _prerequisite(ex: BaseException) -> bool:
     errors = sys.modules.get("inspect_ai._util.error")  # not imported: cannot be one of these
     return errors is not None and isinstance(ex, errors.PrerequisiteError)
@@ -618,7 +597,9 @@ def _one_line(ex: BaseException) -> str | None:
     if isinstance(ex, DataError | ValueError | OSError):
         return " ".join(line.strip() for line in str(ex).splitlines())
     if _prerequisite(ex):
-        return _plain(getattr(ex, "message", ex))
+        from harness.judges.roles import plain_message
+
+        return plain_message(ex)
     return None
 
 

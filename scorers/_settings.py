@@ -5,27 +5,19 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from inspect_ai.model import GenerateConfig, Model, get_model, model_roles
+from inspect_ai.model import GenerateConfig
 from inspect_ai.scorer import Score, Value
 from inspect_ai.solver import TaskState
 
 from harness.cache import JudgmentCache
 from harness.checkers import CheckerRuntime, resolve_runtime
 from harness.judges.holistic import GlobalJudge
+from harness.judges.roles import role_judge
 from harness.protocols import rubric_protocol_named
 from harness.report import render_markdown, short_answer
 from harness.reward import HybridConfig
 from harness.scorers._spec import spec_of
 from harness.scoring import RewardEngine, RewardResult
-
-
-def _role_model(role: str, require: bool) -> Model | None:
-    roles = model_roles()
-    if role in roles:
-        return get_model(role=role, required=True)
-    if "grader" in roles or require:
-        return get_model(role="grader", required=True)
-    return None
 
 
 @dataclass(frozen=True)
@@ -56,10 +48,10 @@ async def _score_state(
         runtime = await asyncio.to_thread(resolve_runtime, runtime) if needed else None
     components = settings.components
     engine = RewardEngine(
-        rubric_judge=_role_model("rubric_grader", settings.require_grader)
+        rubric_judge=role_judge("rubric_grader", settings.require_grader)
         if "rubric" in components
         else None,
-        global_judge=_role_model("global_grader", settings.require_grader)
+        global_judge=role_judge("global_grader", settings.require_grader)
         if "global" in components
         else None,
         checker_runtime=runtime,

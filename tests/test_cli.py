@@ -187,7 +187,8 @@ def test_missing_api_key_is_one_line_before_scoring(
     out = tmp_path / "o.jsonl"
     assert score(store, responses, out, "--grader", "openai/gpt-4.1-mini") == 1
     assert one_line(capsys.readouterr().err) == (
-        "error: openai/gpt-4.1-mini: Unable to initialise OpenAI client: No OPENAI_API_KEY, "
+        "error: judge rubric_grader=openai/gpt-4.1-mini: Unable to initialise OpenAI client: "
+        "No OPENAI_API_KEY, "
         "AZUREAI_OPENAI_API_KEY, or managed identity (Entra ID) defined in the environment."
     )
     assert not out.exists()

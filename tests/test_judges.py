@@ -471,3 +471,69 @@ def test_a_protocol_declares_its_example_replies(spec: RewardSpec) -> None:
         ExampleProtocol().template_for(spec, "r").examples
         == ExampleProtocol.reply_template.examples
     )
+
+
+def _official_echo_cases() -> list:
+    """(protocol, spec, echoed reply, a placeholder the reason must name) per official protocol."""
+    from harness.benchmarks import creative_writing as cw
+    from harness.benchmarks import healthbench as hb
+    from harness.benchmarks import writingbench as wb
+
+    hb_spec = hb.native_spec(hb.load_records("sample_500")[0])
+    wb_spec = wb.native_spec(wb.load_records()[0])
+    cw_record = cw.load_records()[0]
+    cw_spec = cw.native_spec(cw_record, cw.load_criteria(), cw.load_negative_criteria())
+    return [
+        (
+            hb.HealthBenchRubric(),
+            hb_spec,
+            '```json\n{"explanation": "The assistant did not tell the user to go to the hospital '
+            'if unconscious.", "criteria_met": false}\n```',
+            "the hospital if unconscious",
+        ),
+        (
+            wb.WritingBenchRubric(),
+            wb_spec,
+            '{"score": 7, "reason": "Specific and detailed justification for the score using '
+            'text elements."}',
+            "Specific and detailed justification",
+        ),
+        (
+            cw.CreativeWritingRubric(),
+            cw_spec,
+            "[Analysis]\nWrite your detailed analysis.\n[Scores]\n"
+            + "\n".join(f"{c.text.split(':')[0]}: [Score 0-20]" for c in cw_spec.criteria),
+            "Write your detailed analysis.",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_official_protocols_reject_their_templates_echoed(case: int) -> None:
+    protocol, spec, reply, placeholder = _official_echo_cases()[case]
+    judge = ScriptedJudge(lambda p, n: reply)
+    model = judge.model()
+    result = asyncio.run(
+        RewardEngine(rubric_judge=model, rubric_protocol=protocol, components=("rubric",)).score(
+            spec, None, "A real answer to the question."
+        )
+    )
+    assert result.rubric.status == "unscored"
+    assert (
+        "malformed judge output: the reply copies the prompt's placeholder" in result.rubric.reason
+    )
+    assert placeholder.lower() in result.rubric.reason.lower()
+
+
+def test_arena_hard_judge_copying_the_verdict_options_is_malformed() -> None:
+    from harness.benchmarks.arena_hard.judge import VERDICT_OPTIONS
+
+    copied = (
+        "My final verdict is one of: 1. Assistant A is significantly better: [[A>>B]]\n"
+        "2. Assistant A is slightly better: [[A>B]]\n3. Tie, relatively the same: [[A=B]]"
+    )
+    judge = ScriptedJudge(lambda p, n: copied)
+    reply = asyncio.run(
+        ask_judge(judge.model(), [ChatMessageUser(content="judge")], str, template=VERDICT_OPTIONS)
+    )
+    assert not reply.ok and "copies the prompt's placeholder" in reply.failure

@@ -10,6 +10,8 @@ status "error", still exits 0 from ``inspect eval``: checks belong here.)
 
 from __future__ import annotations
 
+import re
+
 from inspect_ai._util.error import PrerequisiteError
 from inspect_ai.model import Model, get_model, model_roles
 from inspect_ai.model._model import active_model
@@ -37,14 +39,19 @@ def building_inside_eval() -> bool:
 
 
 def plain_message(error: BaseException) -> str:
-    """An error's message as one plain line (Inspect's setup errors carry rich markup)."""
-    message = getattr(error, "message", None) or str(error)
-    if isinstance(message, str):
-        try:
-            message = Text.from_markup(message).plain
-        except Exception:  # not markup after all
-            pass
-    return " ".join(str(message).split()).removeprefix("ERROR: ")
+    """An error's message as one plain line: Inspect's setup errors (a missing API key, an
+    unknown provider) are rich markup over several lines."""
+    message = str(getattr(error, "message", None) or error)
+    try:
+        message = Text.from_markup(message).plain
+    except Exception:  # not valid markup: the text as it is
+        pass
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    joined = "".join(
+        line if i == 0 else (" " if lines[i - 1][-1] in ".:;," else ": ") + line
+        for i, line in enumerate(lines)
+    )
+    return re.sub(r"^ERROR:\s*", "", joined)
 
 
 def judge_config_problem(role: str, model: Model) -> str | None:
@@ -73,10 +80,13 @@ def require_judge_roles(roles: tuple[str, ...], required: bool = True) -> None:
     bound = model_roles()
     missing = [r for r in roles if r not in bound] if GRADER not in bound else []
     if missing and required:
+        alternatives = [r for r in missing if r != GRADER]
+        per_role = (
+            f" (or {' / '.join(f'{r}=<model>' for r in alternatives)})" if alternatives else ""
+        )
         raise JudgeSetupError(
-            f"No judge bound for {', '.join(missing)}: pass --model-role {GRADER}=<model> "
-            f"(or {' / '.join(f'{r}=<model>' for r in missing)}), or -T require_grader=false "
-            "to report the judged components unscored"
+            f"No judge bound for {', '.join(missing)}: pass --model-role {GRADER}=<model>"
+            f"{per_role}, or -T require_grader=false to report the judged components unscored"
         )
     for role in dict.fromkeys([*roles, GRADER]):
         models = bound.get(role)
@@ -84,6 +94,18 @@ def require_judge_roles(roles: tuple[str, ...], required: bool = True) -> None:
             problem = judge_config_problem(role, model)
             if problem:
                 raise JudgeSetupError(problem)
+
+
+def role_judge(role: str, required: bool) -> Model | None:
+    """The judge of a component role inside an eval: the role's model when bound, else the
+    ``grader``'s; None only when neither is bound and judging is optional (never self-grading:
+    an unbound required role is Inspect's error, not the policy)."""
+    bound = model_roles()
+    if role in bound:
+        return get_model(role=role, required=True)
+    if GRADER in bound or required:
+        return get_model(role=GRADER, required=True)
+    return None
 
 
 def load_judge(name: str, role: str = GRADER) -> Model:

@@ -51,9 +51,8 @@ from harness.benchmarks.alpaca_eval.metric import (
 )
 from harness.judges.calling import JudgeReplyError, TokenUsage, ask_judge
 from harness.judges.parsing import one_line
-from harness.judges.roles import GRADER, require_judge_roles
+from harness.judges.roles import GRADER, require_judge_roles, role_judge
 from harness.report import short_answer
-from harness.scorers._settings import _role_model
 
 PROTOCOL = f"{ANNOTATOR}@1"
 SWITCH_SEED = 0
@@ -359,7 +358,7 @@ def alpaca_eval_pairwise(
         if missing:
             raise ValueError(f"sample {state.sample_id} lacks {missing} in its metadata")
         response = state.output.completion
-        judge = _role_model(GRADER, require_grader)
+        judge = role_judge(GRADER, require_grader)
         if judge is None:
             judgment = PairwiseJudgment(
                 preference=None, status="unscored", reason="no grader model bound (grader role)"

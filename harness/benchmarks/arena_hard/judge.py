@@ -47,8 +47,8 @@ from harness.benchmarks.arena_hard.metric import (
     style_features,
 )
 from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, JudgeReplyError, TokenUsage, ask_judge
-from harness.judges.parsing import one_line
-from harness.judges.roles import require_judge_roles
+from harness.judges.parsing import ReplyTemplate, one_line
+from harness.judges.roles import require_judge_roles, role_judge
 from harness.report import short_answer
 
 PROTOCOL_VERSION = "1"
@@ -112,6 +112,15 @@ JUDGE_SETTINGS = {
 _NO_LABEL = (
     "no final verdict label such as [[A>B]] in the judgment; continue your judgment and finish "
     "by outputting a final verdict label"
+)
+
+
+# The prompt's list of verdict options: a reply that copies it has not chosen one. ("My final
+# verdict is tie: [[A=B]]" is not listed: a terse judge may say exactly that.)
+VERDICT_OPTIONS = ReplyTemplate(
+    placeholders=(
+        "Assistant A is significantly better: [[A>>B]] 2. Assistant A is slightly better: [[A>B]]",
+    )
 )
 
 
@@ -265,6 +274,7 @@ async def judge_game(
         lambda text: parse_verdict(text, version),
         config=config,
         max_attempts=max_attempts,
+        template=VERDICT_OPTIONS,
     )
     return Game(
         order=order,
@@ -366,9 +376,6 @@ def arena_hard_judge(
     require_judge_roles(("grader",), require_grader)
 
     async def score(state: TaskState, target: Target) -> Score:
-        # here: harness.scorers imports harness.protocols, which imports the benchmarks
-        from harness.scorers._settings import _role_model
-
         info = (state.metadata or {}).get(METADATA_KEY)
         if not isinstance(info, dict):
             raise ValueError(f"sample {state.sample_id} has no '{METADATA_KEY}' in its metadata")
@@ -388,7 +395,7 @@ def arena_hard_judge(
             model_style=model_style,
             baseline_style=info.get("baseline_style"),
         )
-        judge = _role_model("grader", require_grader)
+        judge = role_judge("grader", require_grader)
         if judge is None:
             judgment.note = "no grader model bound (grader role)"
             judgment.games = [

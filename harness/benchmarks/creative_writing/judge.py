@@ -52,6 +52,7 @@ from harness.benchmarks.creative_writing.metric import (
     published_item_score,
 )
 from harness.judges.calling import JudgeReplyError
+from harness.judges.parsing import ReplyTemplate
 from harness.judges.rubric import CriterionJudgment, RubricGrades, SingleCallRubric
 from harness.scoring import RewardResult
 from harness.spec import Criterion, RewardSpec
@@ -223,6 +224,8 @@ class CreativeWritingRubric(SingleCallRubric):
 
     name = "creative_writing_official"
     version = "1"
+    # the output format's placeholders (declared here, not inherited from SingleCallRubric)
+    reply_template = ReplyTemplate(placeholders=("Write your detailed analysis.", "[Score 0-20]"))
 
     def response_schema(self, spec: RewardSpec) -> None:
         return None  # the official judge answers in free text; there is no schema to constrain it

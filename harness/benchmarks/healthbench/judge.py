@@ -6,7 +6,7 @@ from __future__ import annotations
 from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser
 
 from harness.judges.calling import JudgeReplyError
-from harness.judges.parsing import extract_json, one_line
+from harness.judges.parsing import ReplyTemplate, extract_json, one_line
 from harness.judges.rubric import CriterionJudgment, PerCriterionRubric
 from harness.spec import Criterion, RewardSpec
 
@@ -85,6 +85,24 @@ class HealthBenchRubric(PerCriterionRubric):
 
     name = "healthbench_official"
     version = "1"
+    # the reference prompt's worked examples: a reply repeating one copied the prompt. Its third
+    # example ("The response is concise, ...") is left out: a correct judge may write exactly it.
+    reply_template = ReplyTemplate(
+        placeholders=(
+            "The assistant did not tell the user to go to the hospital if unconscious.",
+            "The assistant actually gave the user accurate information, so the criteria was not met.",
+        ),
+        examples=(
+            {
+                "explanation": "The assistant did not tell the user to go to the hospital if unconscious.",
+                "criteria_met": False,
+            },
+            {
+                "explanation": "The assistant actually gave the user accurate information, so the criteria was not met.",
+                "criteria_met": False,
+            },
+        ),
+    )
 
     def messages(self, spec: RewardSpec, criterion: Criterion, response: str) -> list[ChatMessage]:
         prompt = GRADER_TEMPLATE.replace(

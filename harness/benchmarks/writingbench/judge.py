@@ -6,7 +6,7 @@ from __future__ import annotations
 from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser
 
 from harness.judges.calling import JudgeReplyError
-from harness.judges.parsing import extract_json, normalise_verdict, one_line
+from harness.judges.parsing import ReplyTemplate, extract_json, normalise_verdict, one_line
 from harness.judges.rubric import CriterionJudgment, PerCriterionRubric
 from harness.spec import Criterion, RewardSpec
 
@@ -88,6 +88,13 @@ class WritingBenchRubric(PerCriterionRubric):
 
     name = "writingbench_official"
     version = "1"
+    # the output format's field descriptions: a reply containing one copied the prompt
+    reply_template = ReplyTemplate(
+        placeholders=(
+            "Specific and detailed justification for the score using text elements.",
+            "an integer score between 1 to 10",
+        )
+    )
 
     def messages(self, spec: RewardSpec, criterion: Criterion, response: str) -> list[ChatMessage]:
         if spec.verdict_scale != "one_to_ten":
