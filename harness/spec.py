@@ -37,6 +37,12 @@ VerdictScale = Literal["yes_partial_no", "yes_no", "one_to_ten"]
 """
 
 
+SPEC_KEY = "reward_spec"
+"""Sample metadata key of the spec a reward scorer scores with."""
+NATIVE_SPEC_KEY = "native_spec"
+"""Sample metadata key of a benchmark's own spec (what official metrics are computed on)."""
+
+
 class PromptMessage(BaseModel):
     """One message of a multi-turn prompt."""
 

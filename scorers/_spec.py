@@ -9,10 +9,8 @@ from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageSyste
 from inspect_ai.solver import TaskState
 
 from harness.data import DataError
-from harness.spec import Prompt, RewardSpec
+from harness.spec import NATIVE_SPEC_KEY, SPEC_KEY, Prompt, RewardSpec
 from harness.store import SpecStore
-
-SPEC_KEY = "reward_spec"
 
 
 def chat_messages(prompt: Prompt) -> str | list[ChatMessage]:
@@ -25,9 +23,6 @@ def chat_messages(prompt: Prompt) -> str | list[ChatMessage]:
         "assistant": ChatMessageAssistant,
     }
     return [kinds[m.role](content=m.content) for m in prompt]
-
-
-NATIVE_SPEC_KEY = "native_spec"
 
 
 @functools.lru_cache(maxsize=8)

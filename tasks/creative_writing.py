@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.dataset import Sample
 from inspect_ai.model import GenerateConfig
-from inspect_ai.solver import generate
 
 from harness.benchmarks import creative_writing as cw
-from harness.provenance import judge_protocols, task_metadata
-from harness.scorers import headline, hybrid_reward, reward_metrics, spec_metadata
-from harness.tasks import make_task, task_name
+from harness.scorers import spec_metadata
+from harness.tasks import rubric_benchmark_task, task_name
 
 
 @task(name=task_name("creative_writing", __name__))
@@ -73,31 +71,21 @@ def creative_writing(
         raise ValueError(
             f"no Creative Writing v3 prompts match prompt_id={ids} category={categories}"
         )
-    return make_task(
-        MemoryDataset(samples, name="creative-writing-v3"),
-        solver=generate(),
-        scorer=hybrid_reward(
-            rubric_mode=rubric_mode,
-            weights=weights,
-            require_grader=require_grader,
-            judge_max_tokens=judge_max_tokens,
-            cache_path=cache_path,
-            structured_output=structured_output,
-            official_values=cw.official_values,
-        ),
-        metrics=[
-            cw.creative_writing_score(),
-            *reward_metrics(group_by="category"),
-            cw.creative_writing_unscored(),
-        ],
+    return rubric_benchmark_task(
+        "creative_writing",
+        samples,
+        dataset_name="creative-writing-v3",
+        official=(cw.creative_writing_score(), cw.creative_writing_unscored()),
+        official_values=cw.official_values,
+        headline_metric="creative_writing",
+        group_by="category",
+        rubric_mode=rubric_mode,
+        specs=specs,
+        metadata={"iterations": iterations, "spec_template": cw.SPEC_TEMPLATE},
         config=GenerateConfig(temperature=0.7, max_tokens=4000),
-        headline_metric=headline("creative_writing"),
-        version=2,
-        metadata=task_metadata(
-            "creative_writing",
-            judge_protocols(rubric_mode),
-            specs=specs,
-            iterations=iterations,
-            spec_template=cw.SPEC_TEMPLATE,
-        ),
+        weights=weights,
+        require_grader=require_grader,
+        judge_max_tokens=judge_max_tokens,
+        cache_path=cache_path,
+        structured_output=structured_output,
     )

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.solver import generate
+from inspect_ai.dataset import Sample
 
 from harness.benchmarks import healthbench as hb
-from harness.provenance import judge_protocols, task_metadata
-from harness.scorers import (
-    SPEC_KEY,
-    chat_messages,
-    headline,
-    hybrid_reward,
-    reward_metrics,
-    spec_metadata,
-)
-from harness.tasks import make_task, task_name
+from harness.scorers import chat_messages, spec_metadata
+from harness.tasks import rubric_benchmark_task, task_name
 
 
 @task(name=task_name("healthbench", __name__))
@@ -66,29 +57,20 @@ def healthbench(
         )
     if not samples:
         raise ValueError(f"no HealthBench conversations match theme={themes}")
-    return make_task(
-        MemoryDataset(samples, name=f"healthbench-{subset}"),
-        solver=generate(),
-        scorer=hybrid_reward(
-            rubric_mode=rubric_mode,
-            weights=weights,
-            require_grader=require_grader,
-            judge_max_tokens=judge_max_tokens,
-            cache_path=cache_path,
-            structured_output=structured_output,
-            official_values=hb.official_values,
-        ),
-        metrics=[
-            hb.healthbench_score(),
-            *reward_metrics(group_by="theme"),
-            hb.healthbench_unscored(),
-        ],
-        headline_metric=headline("healthbench"),
-        version=2,
-        metadata=task_metadata(
-            "healthbench",
-            {**judge_protocols(rubric_mode), "official": hb.OFFICIAL_METRIC},
-            specs=specs,
-            checkers=any(s.metadata[SPEC_KEY]["checkers"] for s in samples),
-        ),
+    return rubric_benchmark_task(
+        "healthbench",
+        samples,
+        dataset_name=f"healthbench-{subset}",
+        official=(hb.healthbench_score(), hb.healthbench_unscored()),
+        official_values=hb.official_values,
+        official_protocol=hb.OFFICIAL_METRIC,
+        headline_metric="healthbench",
+        group_by="theme",
+        rubric_mode=rubric_mode,
+        specs=specs,
+        weights=weights,
+        require_grader=require_grader,
+        judge_max_tokens=judge_max_tokens,
+        cache_path=cache_path,
+        structured_output=structured_output,
     )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.solver import generate
+from inspect_ai.dataset import Sample
 
 from harness.benchmarks import writingbench as wb
-from harness.provenance import judge_protocols, task_metadata
-from harness.scorers import SPEC_KEY, headline, hybrid_reward, reward_metrics, spec_metadata
-from harness.tasks import make_task, task_name
+from harness.scorers import spec_metadata
+from harness.tasks import rubric_benchmark_task, task_name
 
 
 @task(name=task_name("writingbench", __name__))
@@ -60,29 +58,19 @@ def writingbench(
         )
     if not samples:
         raise ValueError(f"no WritingBench prompts match domain1={d1} domain2={d2}")
-    return make_task(
-        MemoryDataset(samples, name="writingbench"),
-        solver=generate(),
-        scorer=hybrid_reward(
-            rubric_mode=rubric_mode,
-            weights=weights,
-            require_grader=require_grader,
-            judge_max_tokens=judge_max_tokens,
-            cache_path=cache_path,
-            structured_output=structured_output,
-            official_values=wb.official_values,
-        ),
-        metrics=[
-            wb.writingbench_score(),
-            *reward_metrics(group_by="domain1"),
-            wb.writingbench_unscored(),
-        ],
-        headline_metric=headline("writingbench"),
-        version=2,
-        metadata=task_metadata(
-            "writingbench",
-            {**judge_protocols(rubric_mode), "official": wb.OFFICIAL_METRIC},
-            specs=specs,
-            checkers=any(s.metadata[SPEC_KEY]["checkers"] for s in samples),
-        ),
+    return rubric_benchmark_task(
+        "writingbench",
+        samples,
+        official=(wb.writingbench_score(), wb.writingbench_unscored()),
+        official_values=wb.official_values,
+        official_protocol=wb.OFFICIAL_METRIC,
+        headline_metric="writingbench",
+        group_by="domain1",
+        rubric_mode=rubric_mode,
+        specs=specs,
+        weights=weights,
+        require_grader=require_grader,
+        judge_max_tokens=judge_max_tokens,
+        cache_path=cache_path,
+        structured_output=structured_output,
     )

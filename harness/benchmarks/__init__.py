@@ -17,6 +17,7 @@ from typing import Any
 from inspect_ai.scorer import Metric, SampleScore, Value, metric
 
 from harness.scoring import RewardResult, RubricResult
+from harness.spec import NATIVE_SPEC_KEY
 
 
 def native_rubric(result: RewardResult, metadata: Mapping[str, Any] | None) -> RubricResult | None:
@@ -31,7 +32,7 @@ def native_rubric(result: RewardResult, metadata: Mapping[str, Any] | None) -> R
 
 
 def _on_native_spec(result: RewardResult, metadata: Mapping[str, Any] | None) -> bool:
-    native = (metadata or {}).get("native_spec") or {}
+    native = (metadata or {}).get(NATIVE_SPEC_KEY) or {}
     return native.get("version") in (None, result.spec_version)
 
 

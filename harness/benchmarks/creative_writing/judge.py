@@ -39,11 +39,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
 
 from inspect_ai.model import ChatMessage, ChatMessageUser
 from inspect_ai.solver import TaskState
 
+from harness.benchmarks import native_rubric
 from harness.benchmarks.creative_writing.dataset import LOWER_IS_BETTER
 from harness.benchmarks.creative_writing.metric import (
     ITEM_SCORE,
@@ -341,19 +341,11 @@ def sample_item_score(result: RewardResult) -> float | None:
     return None if rubric.value is None else SCALE_MAX * rubric.value
 
 
-def _native_version(state: TaskState) -> Any:
-    """The version of the sample's native spec (None for a sample without one)."""
-    # harness.scorers.NATIVE_SPEC_KEY: not imported, harness.scorers imports this package
-    native = (state.metadata or {}).get("native_spec")
-    return native.get("version") if isinstance(native, dict) else None
-
-
 def official_values(result: RewardResult, state: TaskState) -> dict[str, float]:
     """``hybrid_reward(official_values=...)``: the sample's official item score (0-20) in
     ``Score.value[ITEM_SCORE]``; NaN when the rubric is unscored or the sample was judged on
     another spec than its native one (``specs=``)."""
-    native = _native_version(state)
-    if native is not None and native != result.spec_version:
+    if native_rubric(result, state.metadata) is None:
         return {ITEM_SCORE: math.nan}
     score = sample_item_score(result)
     return {ITEM_SCORE: math.nan if score is None else score}
