@@ -299,7 +299,7 @@ def test_missing_api_key_outside_an_eval_is_one_plain_line(monkeypatch: pytest.M
     with pytest.raises(JudgeSetupError) as error:
         load_judge(JUDGE)
     assert str(error.value) == (
-        f"judge grader={JUDGE}: Unable to initialise flaky client "
+        f"judge grader={JUDGE}: Unable to initialise flaky client: "
         "No FLAKY_API_KEY defined in the environment."
     )
 
