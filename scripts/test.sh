@@ -19,4 +19,11 @@ if ! { bash sandboxes/setup_docker.sh && bash sandboxes/build_image.sh; }; then
   echo "[test.sh] Docker is not usable here: sandbox tests will skip (or fail under CI=true)" >&2
 fi
 
+# The Scoring tab is checked in a real browser (playwright, from the dev extra, driving Debian's
+# Chromium); without a Chromium that one test skips.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 ||
+    echo "[test.sh] could not install chromium: the browser test will skip" >&2
+fi
+
 exec python -m pytest -q "$@"
