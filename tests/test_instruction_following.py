@@ -347,6 +347,8 @@ def test_ifbench_accuracies_over_epochs_and_headline(tmp_path: Path) -> None:
     assert metrics["instruction_following/unscored"] == 0
     # IFBench reports prompt-level loose accuracy
     assert headline == ("instruction_following", "prompt_loose", expected["prompt_loose"])
+    # the paper's number leads every listing of the metrics, not only the headline fields
+    assert next(iter(log.results.scores[0].metrics)) == "prompt_loose"
     assert log.eval.task_version == 2
     meta = log.eval.metadata
     assert meta["protocols"]["official"] == "instruction_accuracy@2"
@@ -384,6 +386,7 @@ def test_ifeval_accuracies_over_epochs_and_headline(tmp_path: Path, local: Local
         assert metrics[f"instruction_following/{name}"] == pytest.approx(value), name
     # IFEval's results table puts prompt-level strict accuracy first
     assert headline == ("instruction_following", "prompt_strict", expected["prompt_strict"])
+    assert next(iter(log.results.scores[0].metrics)) == "prompt_strict"
 
 
 def test_checker_failures_are_unscored_per_epoch_not_zero(tmp_path: Path) -> None:

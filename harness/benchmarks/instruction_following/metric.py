@@ -24,6 +24,8 @@ VALUE_KEYS = ("prompt_strict", "prompt_loose", "inst_strict", "inst_loose", "ins
 """The instruction_following scorer's Score.value keys (all NaN when a checker errored)."""
 OFFICIAL_METRIC = "instruction_accuracy@2"
 """name@version of this port of the official metric (recorded in each eval's metadata)."""
+BENCHMARK_KEY = "benchmark"
+"""Sample metadata key naming the benchmark (ifeval / ifbench) a sample belongs to."""
 HEADLINE = {"ifeval": "prompt_strict", "ifbench": "prompt_loose"}
 """The number each paper puts first: IFEval (Zhou et al. 2023) tabulates prompt-level strict
 accuracy first; IFBench (Pyatkin et al. 2025) reports prompt-level loose accuracy."""
@@ -39,7 +41,8 @@ def _stderr(values: list[float], mean: float) -> float:
 @metric
 def instruction_accuracy() -> Metric:
     """``prompt_<mode>``, ``inst_<mode>`` and their ``_stderr`` for mode strict and loose, over
-    the samples with a verdict (each the mean of its epochs)."""
+    the samples with a verdict (each the mean of its epochs); the benchmark's headline accuracy
+    (``HEADLINE``) comes first, so every listing of the metrics starts with it."""
 
     def compute(scores: list[SampleScore]) -> Value:
         from harness.scorers import value_of  # harness.scorers imports the benchmarks
@@ -63,7 +66,9 @@ def instruction_accuracy() -> Metric:
                 out[f"inst_{mode}_stderr"] = math.sqrt(residual / (n * (n - 1))) / (total / n)
             else:
                 out[f"inst_{mode}_stderr"] = math.nan
-        return out
+        benchmark = (scores[0].sample_metadata or {}).get(BENCHMARK_KEY) if scores else None
+        first = HEADLINE.get(str(benchmark), "prompt_strict")
+        return {first: out[first], f"{first}_stderr": out[f"{first}_stderr"], **out}
 
     return compute
 

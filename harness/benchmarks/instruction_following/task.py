@@ -7,7 +7,11 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import generate
 
 from harness.benchmarks.instruction_following.dataset import load_records, native_spec
-from harness.benchmarks.instruction_following.metric import HEADLINE, OFFICIAL_METRIC
+from harness.benchmarks.instruction_following.metric import (
+    BENCHMARK_KEY,
+    HEADLINE,
+    OFFICIAL_METRIC,
+)
 from harness.benchmarks.instruction_following.scorer import instruction_following
 from harness.provenance import OFFICIAL_CHECKER_PACKAGES, judge_protocols, task_metadata
 
@@ -34,6 +38,7 @@ def build_task(
             input=record["prompt"],
             metadata={
                 "instruction_id_list": record["instruction_id_list"],
+                BENCHMARK_KEY: benchmark,
                 **spec_metadata(native_spec(record, benchmark), specs),
             },
         )
