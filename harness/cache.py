@@ -32,7 +32,9 @@ def judgment_key(
         protocol_id,
         json.dumps(config, sort_keys=True),
     ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    # surrogatepass: any str hashes (lone surrogates from model output or JSON included);
+    # well-formed text hashes exactly as plain UTF-8, so existing keys stay valid
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class JudgmentCache:

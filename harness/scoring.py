@@ -9,6 +9,7 @@ combined over the scored components only, and says so.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from harness.judges.calling import DEFAULT_MAX_ATTEMPTS, JudgeReply, TokenUsage,
 from harness.judges.holistic import GlobalGrade, GlobalJudge
 from harness.judges.rubric import RubricGrades, RubricProtocol, SingleCallRubric
 from harness.reward import COMPONENTS, HybridConfig, combine, rubric_score
-from harness.spec import Prompt, RewardSpec, prompt_hash, response_hash
+from harness.spec import Prompt, RewardSpec, prompt_hash
+from harness.spec import response_hash as _utf8_response_hash
 
 Status = Literal["scored", "unscored", "absent"]
 METADATA_KEY = "reward_result"
@@ -43,6 +45,16 @@ _OPERATIONAL = {
     "extra_headers",
     "fail_on_refusal",
 }
+
+
+def response_hash(response: str) -> str:
+    """``harness.spec.response_hash`` for any Python str: a lone surrogate (it arrives from model
+    output and JSON) is hashed with ``surrogatepass`` instead of raising; well-formed text hashes
+    exactly as before (plain UTF-8), so cache keys and stored results keep their values."""
+    try:
+        return _utf8_response_hash(response)
+    except UnicodeEncodeError:
+        return hashlib.sha256(response.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ComponentResult(BaseModel):
@@ -152,10 +164,15 @@ class ScoreRequest:
 
 
 def _check_prompt(spec: RewardSpec, prompt: Prompt | str | list | None) -> None:
-    if prompt is None or prompt_hash(prompt) == spec.prompt_hash:
+    if prompt is None:
         return
     if isinstance(prompt, str) and prompt == spec.prompt_text:
         return
+    try:
+        if prompt_hash(prompt) == spec.prompt_hash:
+            return
+    except UnicodeEncodeError:  # a lone surrogate: no spec hash matches (text compared above)
+        pass
     raise ValueError(
         f"spec {spec.prompt_id} (prompt hash {spec.prompt_hash[:12]}…) was built for a different prompt"
     )

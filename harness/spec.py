@@ -175,7 +175,9 @@ def _canonical(obj: Any) -> str:
 
 
 def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # surrogatepass: any Python str hashes (lone surrogates arrive in real model output);
+    # well-formed text hashes exactly as plain UTF-8
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def prompt_hash(prompt: Prompt | str | list[Any]) -> str:

@@ -8,7 +8,7 @@ from inspect_ai.model import GenerateConfig
 from inspect_ai.scorer import Score, Scorer, Target, mean, scorer, stderr
 from inspect_ai.solver import TaskState
 
-from harness.checkers import CheckerRuntime
+from harness.checkers import CheckerRuntime, limits_argument
 from harness.judges.roles import require_judge_roles
 from harness.reward import HybridConfig
 from harness.scorers._settings import _score, _score_state, _Settings
@@ -69,11 +69,19 @@ def global_score(
 
 @scorer(metrics=[mean(), stderr()])
 def code(
-    checker_runtime: str | CheckerRuntime = "auto", checker_errors: str = "unscored"
+    checker_runtime: str | CheckerRuntime = "auto",
+    checker_errors: str = "unscored",
+    checker_limits: dict[str, float] | None = None,
 ) -> Scorer:
     """Code score only: the fraction of the spec's checkers that pass (NaN when unscored or absent).
 
     ``checker_runtime``: auto | docker | sandbox | local | local-unsafe, or a runtime object.
     """
     hybrid = HybridConfig(checker_errors=checker_errors)
-    return _component_scorer(_Settings(("code",), hybrid=hybrid, checker_runtime=checker_runtime))
+    settings = _Settings(
+        ("code",),
+        hybrid=hybrid,
+        checker_runtime=checker_runtime,
+        checker_limits=limits_argument(checker_limits),
+    )
+    return _component_scorer(settings)

@@ -9,7 +9,7 @@ from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
 from harness.cache import JudgmentCache
-from harness.checkers import CheckerRuntime
+from harness.checkers import CheckerRuntime, limits_argument
 from harness.judges.roles import require_judge_roles
 from harness.reward import COMPONENTS, Gate, GlobalSchedule, HybridConfig
 from harness.scorers._metrics import reward_metrics
@@ -26,6 +26,7 @@ def hybrid_reward(
     gate_factor: float | None = None,
     checker_errors: str = "unscored",
     checker_runtime: str | CheckerRuntime = "auto",
+    checker_limits: dict[str, float] | None = None,
     require_grader: bool = True,
     judge_temperature: float | None = None,
     judge_max_tokens: int | None = None,
@@ -39,7 +40,8 @@ def hybrid_reward(
     Score.value has the fixed keys reward/rubric/global/code (NaN when unscored or absent);
     Score.explanation is the markdown report; Score.metadata["reward_result"] the full record.
     ``checker_runtime``: auto | docker | sandbox | local | local-unsafe (see
-    ``harness.checkers.resolve_runtime``), or a runtime object.
+    ``harness.checkers.resolve_runtime``), or a runtime object; ``checker_limits`` override
+    the runner's limits (e.g. ``{"checker_timeout_s": 5}``; a runtime object keeps its own).
     ``official_values``: a benchmark's per-sample numbers for its official metric, added to
     Score.value (same keys on every sample, NaN when unscored) so that the metric reads reduced
     values and is right for any number of epochs.
@@ -59,6 +61,7 @@ def hybrid_reward(
         ),
         cache=JudgmentCache(cache_path),
         checker_runtime=checker_runtime,
+        checker_limits=limits_argument(checker_limits),
         require_grader=require_grader,
         judge_config=GenerateConfig(temperature=judge_temperature, max_tokens=judge_max_tokens),
         max_attempts=max_attempts,

@@ -29,6 +29,7 @@ class _Settings:
     hybrid: HybridConfig = field(default_factory=HybridConfig)
     cache: JudgmentCache = field(default_factory=JudgmentCache)
     checker_runtime: str | CheckerRuntime = "auto"
+    checker_limits: dict[str, float] | None = None
     require_grader: bool = True
     judge_config: GenerateConfig = field(default_factory=GenerateConfig)
     """The task's judge settings; the engine's defaults fill what is unset, and a judge role's
@@ -45,7 +46,11 @@ async def _score_state(
     if isinstance(runtime, str):
         # containers start on first use: keep that off the event loop; specs without checkers need none
         needed = spec.checkers and "code" in settings.components
-        runtime = await asyncio.to_thread(resolve_runtime, runtime) if needed else None
+        runtime = (
+            await asyncio.to_thread(resolve_runtime, runtime, settings.checker_limits)
+            if needed
+            else None
+        )
     components = settings.components
     engine = RewardEngine(
         rubric_judge=role_judge("rubric_grader", settings.require_grader)

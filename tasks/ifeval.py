@@ -15,6 +15,7 @@ def ifeval(
     weights: dict[str, float] | None = None,
     judge_max_tokens: int | None = None,
     specs: str | None = None,
+    checker_limits: dict[str, float] | None = None,
 ) -> Task:
     """IFEval (541 prompts, Google) with the official checkers run in the checker sandbox.
 
@@ -32,5 +33,10 @@ def ifeval(
         judge_max_tokens: Max tokens of each judge reply.
         specs: A spec store (e.g. from `harness spec build`): the hybrid reward uses the spec
             built for each prompt; the official accuracies keep the official checkers.
+        checker_limits: Override the checker runner's limits, e.g.
+            {"checker_timeout_s": 5, "item_timeout_s": 30} (see sandboxes/runner.py
+            DEFAULT_LIMITS); a timeout is an error, never a verdict.
     """
-    return build_task("ifeval", checker_runtime, require_grader, weights, judge_max_tokens, specs)
+    return build_task(
+        "ifeval", checker_runtime, require_grader, weights, judge_max_tokens, specs, checker_limits
+    )

@@ -26,6 +26,7 @@ def prompts(
     weights: dict[str, float] | None = None,
     gate_factor: float | None = None,
     checker_runtime: str = "auto",
+    checker_limits: dict[str, float] | None = None,
     judge_max_tokens: int | None = None,
     cache_path: str | None = None,
     structured_output: bool = True,
@@ -43,6 +44,9 @@ def prompts(
         checker_runtime: Where checkers run: "auto" (Docker warm pool when an engine
             answers), "docker", "sandbox" (a per-sample Inspect sandbox), "local" (host,
             trusted code only) or "local-unsafe".
+        checker_limits: Override the checker runner's limits, e.g.
+            {"checker_timeout_s": 5, "item_timeout_s": 30} (see sandboxes/runner.py
+            DEFAULT_LIMITS); a timeout is an error, never a verdict.
         judge_max_tokens: Max tokens of each judge reply.
         cache_path: SQLite file for the judgment cache (re-scoring reuses judgments).
         structured_output: Ask judges for schema-constrained JSON (turn off for servers
@@ -82,6 +86,7 @@ def prompts(
             weights=weights,
             gate_factor=gate_factor,
             checker_runtime=checker_runtime,
+            checker_limits=checker_limits,
             require_grader=require_grader,
             judge_max_tokens=judge_max_tokens,
             cache_path=cache_path,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from inspect_ai.util import OutputLimitExceededError, sandbox
 
-from harness.checkers import CheckerVerdict, CheckItem
+from harness.checkers import CheckerVerdict, CheckItem, checker_limits
 from harness.checkers.image import PRELOAD_IN_IMAGE, RUNNER_IN_IMAGE, compose_file
 from harness.checkers.runtime import RunnerError, parse_verdicts, request_items, runtime_errors
 from harness.sandboxes import runner as wire
@@ -30,7 +30,7 @@ class SandboxRuntime:
     def __init__(
         self, limits: dict[str, float] | None = None, sandbox_name: str | None = None
     ) -> None:
-        self.limits = {**wire.DEFAULT_LIMITS, **(limits or {})}
+        self.limits = {**wire.DEFAULT_LIMITS, **checker_limits(limits)}
         self.sandbox_name = sandbox_name
 
     async def check(self, items: Sequence[CheckItem]) -> list[list[CheckerVerdict]]:

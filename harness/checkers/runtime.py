@@ -5,6 +5,14 @@ host or a container. A batch is split across them; a connection that fails (dies
 answers garbage) is closed and replaced, and its part of the batch is retried — halved on each
 further failure, so one item that brings its runner down ends with an error of its own while
 the others still get verdicts. Nothing is dropped: every checker of every item gets a verdict.
+
+Health is also judged by outcomes, because a runner can be poisoned without its connection
+failing (e.g. a checker that breaks the runner's zygote so that every later worker crashes).
+When every item of a reply errored with a runner-side kind (``crash`` or ``runtime``), the
+runner is suspected rather than the items: it is replaced by a fresh one and those items are
+run once more there; their second answer stands (an item that fails on two runners keeps its
+own error). A reply in which some item succeeded shows the runner still works. The cost is one
+runner start per all-failing reply (an honest batch never pays it).
 """
 
 from __future__ import annotations
@@ -15,9 +23,12 @@ import hashlib
 import json
 import os
 import queue
+import shutil
 import site
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -29,6 +40,9 @@ from harness.sandboxes import runner as wire
 
 STATUSES = ("pass", "fail", "error")
 MIN_CHUNK = 32
+RUNNER_FAULT_KINDS = frozenset({"crash", "runtime"})
+"""Error kinds a broken runner produces for honest items (not timeout/memory/exception: those
+are what checker code does to itself)."""
 VERDICT_CACHE_SIZE = 100_000
 
 
@@ -57,8 +71,10 @@ def request_items(items: Sequence[CheckItem]) -> list[dict[str, Any]]:
 def verdict_key(item: CheckItem) -> str:
     """What a checker verdict depends on: the checkers (code and arguments) and the response."""
     checkers = [(c.id, c.source, c.kwargs) for c in item.spec.checkers]
-    blob = json.dumps([checkers, item.response], sort_keys=True, ensure_ascii=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    # Not ensure_ascii: its escapes make the code points "\udbff\udfff" and the character
+    # "\U0010ffff" one key. Raw text with surrogatepass keeps every str distinct and encodable.
+    blob = json.dumps([checkers, item.response], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def parse_verdicts(reply: Any, items: Sequence[CheckItem]) -> list[list[CheckerVerdict]]:
@@ -84,6 +100,11 @@ def parse_verdicts(reply: Any, items: Sequence[CheckItem]) -> list[list[CheckerV
             parsed.append(CheckerVerdict.model_validate(v))
         out.append(parsed)
     return out
+
+
+def runner_fault(verdicts: Sequence[CheckerVerdict]) -> bool:
+    """Whether an item's verdicts show a runner-side failure (which a broken runner causes)."""
+    return any(v.status == "error" and v.error_kind in RUNNER_FAULT_KINDS for v in verdicts)
 
 
 def runtime_errors(items: Sequence[CheckItem], message: str) -> list[list[CheckerVerdict]]:
@@ -138,6 +159,8 @@ class RunnerPool:
         self._lock = threading.Lock()
         self._closed = False
         self.restarts = 0
+        self.recycled = 0
+        """Runners replaced because they failed every item of a reply (a subset of restarts)."""
         self.requests = 0
         # e.g. IFEval: the official scorer and the hybrid reward check the same response
         self._verdicts: OrderedDict[str, tuple[CheckerVerdict, ...]] = OrderedDict()
@@ -172,10 +195,27 @@ class RunnerPool:
         parallel = self.limits["parallel"] or os.cpu_count() or 1
         return 30.0 + self.limits["item_timeout_s"] * (n_items / parallel + 1)
 
-    def _run(self, items: Sequence[CheckItem], retries_left: int = 1) -> list[list[CheckerVerdict]]:
+    def _replace(self, connection: Connection) -> Connection | None:
+        """Discard a runner and start its successor (None, with a dead stand-in, if none starts)."""
+        self._discard(connection)
+        self.restarts += 1
+        try:
+            return self._open()
+        except Exception as ex:
+            self._idle.put(_DeadConnection(f"could not restart a runner: {ex}"))
+            return None
+
+    def _run(
+        self,
+        items: Sequence[CheckItem],
+        retries_left: int = 1,
+        judge_health: bool = True,
+        connection: Connection | None = None,
+    ) -> list[list[CheckerVerdict]]:
         if self._closed:
             raise RunnerError(f"the {self.name} pool is closed")
-        connection = self._idle.get()
+        if connection is None:
+            connection = self._idle.get()
         self.requests += 1
         try:
             payload = {
@@ -201,6 +241,13 @@ class RunnerPool:
                 half = len(items) // 2
                 return self._run(items[:half], 1) + self._run(items[half:], 1)
             return runtime_errors(items, f"runner failed twice on this item: {ex}")
+        if judge_health and verdicts and all(runner_fault(v) for v in verdicts):
+            # every item failed on the runner's side: suspect the runner, not the items
+            self.recycled += 1
+            fresh = self._replace(connection)
+            if fresh is None:
+                return verdicts
+            return self._run(items, retries_left, judge_health=False, connection=fresh)
         self._idle.put(connection)
         return verdicts
 
@@ -264,10 +311,40 @@ def runner_path() -> str:
     return str(sandbox_file("runner.py"))
 
 
+def _remove_tree(path: str) -> None:
+    """Remove a directory tree, also where checker code took the owner's permissions away."""
+
+    def retry(func: Callable[..., Any], target: str, _exc: BaseException) -> None:
+        try:
+            os.chmod(os.path.dirname(target), stat.S_IRWXU)
+            os.chmod(target, stat.S_IRWXU)
+            func(target)
+        except OSError:
+            pass
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=retry)
+    else:
+        shutil.rmtree(path, onerror=lambda func, target, info: retry(func, target, info[1]))
+
+
 class ProcessConnection:
-    """A runner as a child process of this one, talking frames over its stdin/stdout."""
+    """A runner as a child process of this one, talking frames over its stdin/stdout.
+
+    The runner gets a temporary directory of its own as ``TMPDIR`` (its work directories go
+    there), removed on ``close``: a runner that is killed cannot clean up after itself.
+    """
 
     def __init__(self, env: dict[str, str]) -> None:
+        self.tmpdir = tempfile.mkdtemp(prefix="harness-runner-")
+        env = {**env, "TMPDIR": self.tmpdir}
+        try:
+            self._start(env)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -300,10 +377,13 @@ class ProcessConnection:
         return reply
 
     def close(self) -> None:
+        process = getattr(self, "process", None)
         try:
-            self.process.kill()
+            if process is not None:
+                process.kill()
+                process.wait()
         finally:
-            self.process.wait()
+            _remove_tree(self.tmpdir)
 
 
 class LocalRuntime(RunnerPool):

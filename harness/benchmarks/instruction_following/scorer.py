@@ -14,7 +14,7 @@ from harness.benchmarks.instruction_following.metric import (
     instruction_accuracy,
     instruction_unscored,
 )
-from harness.checkers import CheckerRuntime, resolve_runtime
+from harness.checkers import CheckerRuntime, limits_argument, resolve_runtime
 from harness.report import short_answer
 
 
@@ -34,13 +34,17 @@ def _explanation(f: Following) -> str:
 
 
 @scorer(metrics=[instruction_accuracy(), instruction_unscored()])
-def instruction_following(checker_runtime: str | CheckerRuntime = "auto") -> Scorer:
+def instruction_following(
+    checker_runtime: str | CheckerRuntime = "auto", checker_limits: dict[str, float] | None = None
+) -> Scorer:
     """Official strict and loose instruction-following verdicts for the sample's built-in spec.
 
     Score.value: prompt_strict, prompt_loose (0/1), inst_strict, inst_loose (share of this
     prompt's instructions followed) and instructions (how many); NaN everywhere when a checker
     errored (the reason is in the explanation). Score.metadata: per-instruction verdicts.
+    ``checker_limits``: overrides of the checker runner's limits.
     """
+    checker_limits = limits_argument(checker_limits)
 
     async def score(state: TaskState, target: Target) -> Score:
         from harness.scorers import native_spec_of  # harness.scorers imports the benchmarks
@@ -48,7 +52,7 @@ def instruction_following(checker_runtime: str | CheckerRuntime = "auto") -> Sco
         spec = native_spec_of(state)
         runtime = checker_runtime
         if isinstance(runtime, str):
-            runtime = await asyncio.to_thread(resolve_runtime, runtime)
+            runtime = await asyncio.to_thread(resolve_runtime, runtime, checker_limits)
         response = state.output.completion
         try:
             f = await follow(runtime, spec, response)

@@ -26,6 +26,7 @@ def build_task(
     weights: dict[str, float] | None,
     judge_max_tokens: int | None,
     specs: str | None = None,
+    checker_limits: dict[str, float] | None = None,
 ) -> Task:
     """The ``benchmark`` ("ifeval" or "ifbench") task; headline: the paper's accuracy."""
     from harness.checkers.inspect_sandbox import sandbox_spec
@@ -51,10 +52,11 @@ def build_task(
         MemoryDataset(samples, name=benchmark),
         solver=generate(),
         scorer=[
-            instruction_following(checker_runtime=checker_runtime),
+            instruction_following(checker_runtime=checker_runtime, checker_limits=checker_limits),
             hybrid_reward(
                 rubric_mode=rubric_mode,
                 checker_runtime=checker_runtime,
+                checker_limits=checker_limits,
                 require_grader=require_grader,
                 weights=weights,
                 judge_max_tokens=judge_max_tokens,
