@@ -20,10 +20,20 @@ files, file size, no core dumps and no new processes (RLIMIT_NPROC = 0; as root,
 limit does not bind, a second filter refuses fork and clone instead).
 
 The main process and the zygote are non-dumpable, so a worker running as the same user
-cannot read or write their memory through /proc. Each checker has a wall-clock timer; the
-item has a deadline after which its worker is killed. A worker that dies, hangs, floods its
-pipe or writes garbage is that item's error, reported per checker; other items never share
-its process.
+cannot read or write their memory through /proc.
+
+Time limits are enforced by the main process, from outside the worker, so checker code can
+neither catch, ignore nor convert them (no timer signal is raised inside the checker, where a
+library could swallow it and report success). The running checker has a budget of CPU seconds
+(``checker_timeout_s``, the worker's CPU time read from /proc: the same whatever the load of
+the machine) and a much larger wall-clock backstop for code that sleeps or blocks
+(``checker_wall_s``). Over either, the worker is killed and the checker's verdict is
+error/timeout; the item's remaining checkers continue in a fresh worker forked from the same
+zygote. A built-in checker (an item with "libraries": true) that runs out of time is first
+retried once with its budgets multiplied by ``retry_factor``. The item has a wall-clock
+deadline (``item_timeout_s``) for all its checkers; what has no verdict by then is a timeout.
+A worker that dies, floods its pipe or writes garbage is that item's error, reported per
+checker; other items never share its process.
 
 Protocol. ``serve``: frames on stdin/stdout, each an 8-byte big-endian length and a JSON
 object. ``once``: one JSON request on stdin; the reply goes to stdout or ``--out FILE``.
@@ -59,8 +69,11 @@ HEADER = struct.Struct(">Q")
 MAX_REQUEST_BYTES = 512 * 1024 * 1024
 
 DEFAULT_LIMITS: dict[str, float] = {
-    "checker_timeout_s": 2.0,  # wall clock per checker
-    "item_timeout_s": 10.0,  # wall clock per item (all its checkers)
+    "checker_timeout_s": 2.0,  # CPU seconds per checker (measured by the main process)
+    "checker_wall_s": 10.0,  # wall clock per checker: backstop for sleeping or blocked code
+    "item_timeout_s": 30.0,  # wall clock per item (all its checkers, retries included)
+    "retry_factor": 4.0,  # a built-in checker that runs out of time is retried once with
+    # its budgets multiplied by this (1 or less: no retry)
     "memory_mb": 512,  # address space per worker
     "open_files": 32,
     "file_size_mb": 16,
@@ -267,14 +280,6 @@ class Isolation:
 # -- the worker: one item, its checkers, in a locked-down process -----------------------
 
 
-class CheckerTimeout(BaseException):
-    """Raised by the per-checker timer (BaseException: plain `except Exception` won't eat it)."""
-
-
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise CheckerTimeout()
-
-
 def _describe(ex: BaseException, limit: int) -> str:
     try:
         text = f"{type(ex).__name__}: {ex}"
@@ -334,14 +339,12 @@ def worker_main(in_fd: int, out_fd: int, isolation: Isolation) -> None:
         isolation.worker_filter,
         os.path.join(isolation.workdir_base, str(os.getpid())),
     )
-    signal.signal(signal.SIGALRM, _on_alarm)
     response: str = item["response"]
     max_chars = int(limits["max_message_chars"])
     for index, checker in enumerate(item["checkers"]):
         start = time.perf_counter()
         verdict: dict[str, Any] = {"i": index}
         try:
-            signal.setitimer(signal.ITIMER_REAL, limits["checker_timeout_s"])
             try:
                 namespace: dict[str, Any] = {"__name__": "checker"}
                 exec(compile(checker["source"], f"<checker {checker['id']}>", "exec"), namespace)
@@ -354,17 +357,12 @@ def worker_main(in_fd: int, out_fd: int, isolation: Isolation) -> None:
                 else:
                     verdict.update(status="error", error_kind="bad_return")
                     verdict["message"] = f"check() returned {type(result).__name__}, not bool"
-            except (CheckerTimeout, RecursionError, MemoryError):
+            except (RecursionError, MemoryError):
                 raise
             except BaseException as ex:  # SystemExit and KeyboardInterrupt included
                 verdict.update(
                     status="error", error_kind="exception", message=_describe(ex, max_chars)
                 )
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-        except CheckerTimeout:
-            verdict.update(status="error", error_kind="timeout")
-            verdict["message"] = f"check took longer than {limits['checker_timeout_s']:g} s"
         except MemoryError:
             verdict.update(status="error", error_kind="memory", message="memory limit exceeded")
         except RecursionError as ex:
@@ -411,8 +409,6 @@ def _warm_up(preload: str | None) -> None:
     exec(compile(item["checkers"][0]["source"], "<warm-up>", "exec"), namespace)
     namespace["check"](item["response"])
     encode({"i": 0, "status": "pass", "duration_s": 0.0})
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, 0)
     if preload:  # trusted file shipped with the runner: libraries of built-in checkers
         try:
             with open(preload, encoding="utf-8") as f:
@@ -558,28 +554,60 @@ class Zygote:
 # -- the main process: schedules items over workers ------------------------------------
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_PROC = os.path.exists(f"/proc/{os.getpid()}/stat")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) process ``pid`` has used, read from /proc by another process:
+    nothing the process itself does can change it. None when it cannot be read."""
+    try:
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    fields = data[data.rfind(b")") + 2 :].split()  # after the command name, which may hold ")"
+    try:
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (IndexError, ValueError):
+        return None
+
+
 class Job:
-    def __init__(
-        self,
-        index: int,
-        item: dict[str, Any],
-        zygote: Zygote,
-        pid: int,
-        out_fd: int,
-        deadline: float,
-    ) -> None:
-        self.index, self.item, self.zygote, self.pid, self.out_fd, self.deadline = (
-            index,
-            item,
-            zygote,
-            pid,
-            out_fd,
-            deadline,
-        )
-        self.buffer = b""
-        self.received = 0
+    """One item on its way through workers: one worker, or after a checker ran out of time a
+    fresh one (forked from the same clean zygote) for the checkers still without a verdict.
+
+    Time limits are enforced here, from outside the worker, so no checker code can catch,
+    ignore or convert them: the checker that runs (number ``len(verdicts)``) has a budget of
+    CPU seconds, read from /proc, and a much larger wall-clock budget for code that sleeps or
+    blocks; over either, its worker is killed and its verdict is error/timeout whatever it
+    would have returned. The item has a wall-clock deadline for all its checkers.
+    """
+
+    def __init__(self, index: int, item: dict[str, Any], deadline: float) -> None:
+        self.index, self.item, self.deadline = index, item, deadline
+        self.checkers: list[dict[str, Any]] = item["checkers"]
         self.verdicts: list[dict[str, Any]] = []
         self.failure: tuple[str, str] | None = None  # (error_kind, message) for what is left
+        self.retried: set[int] = set()  # checkers given a second, larger budget
+        # the current worker, which runs checkers[offset:]
+        self.zygote: Zygote | None = None
+        self.pid, self.out_fd, self.offset = 0, -1, 0
+        self.buffer = b""
+        # the running checker's budgets
+        self.factor, self.started, self.cpu_base, self.cpu_check = 1.0, 0.0, 0.0, 0.0
+
+    def wake_at(self, limits: dict[str, float]) -> float:
+        return min(
+            self.deadline,
+            self.started + limits["checker_wall_s"] * self.factor,
+            self.cpu_check,
+        )
 
 
 def _error(checker_id: str, kind: str, message: str) -> dict[str, Any]:
@@ -668,49 +696,118 @@ class Runner:
                 queue.append(index)
         parallel = int(limits["parallel"]) or _cpus()
         selector = selectors.DefaultSelector()
-        active: dict[int, Job] = {}
+        active: dict[int, Job] = {}  # by the current worker's verdict pipe
+
+        def launch(job: Job, first: int, factor: float) -> None:
+            """Run checkers[first:] in a fresh worker, or finish the job if none is left."""
+            if first < len(job.checkers) and self._launch(job, first, factor, limits):
+                active[job.out_fd] = job
+                selector.register(job.out_fd, selectors.EVENT_READ, job)
+            else:
+                results[job.index] = self._fill(job)
+
+        def stop(job: Job, wait: bool = False) -> None:
+            del active[job.out_fd]
+            selector.unregister(job.out_fd)
+            self._stop(job, wait)
+
         queue.reverse()
         while queue or active:
             while queue and len(active) < parallel:
                 index = queue.pop()
-                job = self._start(index, items[index], limits)
-                if job.failure is not None:
-                    results[index] = self._finish(job, selector, registered=False)
-                    continue
-                active[job.out_fd] = job
-                selector.register(job.out_fd, selectors.EVENT_READ, job)
+                launch(Job(index, items[index], time.monotonic() + limits["item_timeout_s"]), 0, 1)
             if not active:
                 continue
             now = time.monotonic()
-            timeout = max(0.0, min(job.deadline for job in active.values()) - now)
+            timeout = max(0.0, min(job.wake_at(limits) for job in active.values()) - now)
             for key, _ in selector.select(timeout):
                 job = key.data
                 data = os.read(job.out_fd, 1 << 16)
-                if not data:
-                    if job.received < len(job.item["checkers"]) and job.failure is None:
-                        job.failure = ("crash", "")  # refined from the exit status
-                    results[job.index] = self._finish(active.pop(job.out_fd), selector)
-                    continue
-                self._consume(job, data, limits)
-                if job.failure is not None or job.received == len(job.item["checkers"]):
-                    results[job.index] = self._finish(active.pop(job.out_fd), selector)
+                if data:
+                    self._consume(job, data, limits)
+                if job.failure is None and len(job.verdicts) == len(job.checkers):
+                    stop(job)
+                    results[job.index] = job.verdicts
+                elif job.failure is not None or not data:
+                    # a worker that ends before reporting every checker: refined from its status
+                    job.failure = job.failure or ("crash", "")
+                    stop(job, wait=True)
+                    results[job.index] = self._fill(job)
             now = time.monotonic()
-            for fd, job in list(active.items()):
+            for job in list(active.values()):
                 if now >= job.deadline:
                     job.failure = (
                         "timeout",
                         f"item exceeded its {limits['item_timeout_s']:g} s deadline",
                     )
-                    results[job.index] = self._finish(active.pop(fd), selector)
+                    stop(job)
+                    results[job.index] = self._fill(job)
+                    continue
+                over = self._over_budget(job, now, limits)
+                if over is None:
+                    continue
+                # Out of time: the worker is killed (nothing in it can prevent that) and the
+                # checker's verdict is a timeout; a built-in checker gets one more try first.
+                stop(job)
+                current = len(job.verdicts)
+                if (
+                    job.item.get("libraries")
+                    and limits["retry_factor"] > 1
+                    and current not in job.retried
+                ):
+                    job.retried.add(current)
+                    launch(job, current, limits["retry_factor"])
+                    continue
+                if current in job.retried:
+                    over += f" (on a second try, with {limits['retry_factor']:g}x the budget)"
+                job.verdicts.append(_error(job.checkers[current]["id"], "timeout", over))
+                launch(job, current + 1, 1)
         return [r if r is not None else [] for r in results]
 
-    def _start(self, index: int, item: dict[str, Any], limits: dict[str, float]) -> Job:
-        zygote = self._zygote_for(item)
-        pid, in_w, out_r = zygote.take()
-        job = Job(index, item, zygote, pid, out_r, time.monotonic() + limits["item_timeout_s"])
+    def _over_budget(self, job: Job, now: float, limits: dict[str, float]) -> str | None:
+        """Why the running checker is out of time, or None (then its next CPU check is set)."""
+        wall = limits["checker_wall_s"] * job.factor
+        if now >= job.started + wall:
+            return f"check ran longer than {wall:g} s (wall clock)"
+        if now < job.cpu_check:
+            return None
+        budget = limits["checker_timeout_s"] * job.factor
+        cpu = cpu_seconds(job.pid)
+        if cpu is None:
+            if _PROC:  # the worker is gone: its end of pipe will tell
+                job.cpu_check = now + 0.05
+                return None
+            cpu = job.cpu_base + now - job.started  # no /proc: wall clock stands in
+        used = cpu - job.cpu_base
+        if used >= budget:
+            return f"check used more than {budget:g} s of CPU time"
+        # one process, one thread: its CPU time cannot grow faster than the wall clock
+        job.cpu_check = now + budget - used
+        return None
+
+    def _begin_checker(
+        self, job: Job, factor: float, limits: dict[str, float], fresh: bool = False
+    ) -> None:
+        job.factor = factor
+        job.started = time.monotonic()
+        # A fresh worker has used next to no CPU (what it did after its fork, reading its item
+        # and locking down counts towards its first checker): no /proc read per item.
+        job.cpu_base = 0.0 if fresh else cpu_seconds(job.pid) or 0.0
+        job.cpu_check = job.started + limits["checker_timeout_s"] * factor
+
+    def _launch(self, job: Job, first: int, factor: float, limits: dict[str, float]) -> bool:
+        """Hand checkers[first:] to a fresh worker; False (and job.failure set) if it died."""
+        job.zygote = self._zygote_for(job.item)
+        job.pid, in_w, job.out_fd = job.zygote.take()
+        job.offset, job.buffer = first, b""
+        self._begin_checker(job, factor, limits, fresh=True)
         try:
             data = encode(
-                {"response": item["response"], "checkers": item["checkers"], "limits": limits}
+                {
+                    "response": job.item["response"],
+                    "checkers": job.checkers[first:],
+                    "limits": limits,
+                }
             )
             view = memoryview(data)
             while view:
@@ -719,7 +816,10 @@ class Runner:
             job.failure = ("crash", "worker exited before reading its item")
         finally:
             os.close(in_w)
-        return job
+        if job.failure is not None:
+            self._stop(job, wait=True)
+            return False
+        return True
 
     def _consume(self, job: Job, data: bytes, limits: dict[str, float]) -> None:
         job.buffer += data
@@ -729,27 +829,28 @@ class Runner:
                 f"worker wrote more than {int(limits['max_reply_bytes'])} bytes",
             )
             return
-        checkers = job.item["checkers"]
+        checkers = job.checkers
         while b"\n" in job.buffer and job.failure is None:
             line, _, job.buffer = job.buffer.partition(b"\n")
+            current = len(job.verdicts)
             try:
                 v = json.loads(line)
                 ok = (
                     isinstance(v, dict)
-                    and v.get("i") == job.received
+                    and v.get("i") == current - job.offset
                     and v.get("status") in STATUSES
                     and isinstance(v.get("duration_s"), int | float)
                 )
             except ValueError:
                 ok = False
-            if not ok or job.received >= len(checkers):
+            if not ok or current >= len(checkers):
                 job.failure = ("garbage", f"unexpected output from the worker: {line[:200]!r}")
                 return
             kind = v.get("error_kind") if v["status"] == "error" else None
             message = v.get("message") if v["status"] == "error" else None
             job.verdicts.append(
                 {
-                    "checker_id": checkers[job.received]["id"],
+                    "checker_id": checkers[current]["id"],
                     "status": v["status"],
                     "error_kind": str(kind) if kind is not None else None,
                     "message": str(message)[: int(limits["max_message_chars"])]
@@ -758,29 +859,33 @@ class Runner:
                     "duration_s": float(v["duration_s"]),
                 }
             )
-            job.received += 1
+            if current + 1 < len(checkers):
+                self._begin_checker(job, 1.0, limits)
 
-    def _finish(
-        self, job: Job, selector: selectors.BaseSelector, registered: bool = True
-    ) -> list[dict[str, Any]]:
-        if registered:
-            selector.unregister(job.out_fd)
+    def _stop(self, job: Job, wait: bool) -> None:
+        """End the job's current worker; with ``wait``, refine a crash from its exit status."""
         os.close(job.out_fd)
         try:
             os.kill(job.pid, signal.SIGKILL)  # done or not, it runs no further
         except ProcessLookupError:
             pass
         shutil.rmtree(os.path.join(self.isolation.workdir_base, str(job.pid)), ignore_errors=True)
-        if job.failure is None:
+        assert job.zygote is not None
+        if not wait:
             job.zygote.forget(job.pid)
-        else:
-            status = job.zygote.wait(job.pid)
-            if job.failure[0] == "crash":
-                job.failure = _classify_exit(status)
-        checkers = job.item["checkers"]
-        if job.received < len(checkers):
+            return
+        status = job.zygote.wait(job.pid)
+        if job.failure is not None and job.failure[0] == "crash":
+            job.failure = _classify_exit(status)
+
+    @staticmethod
+    def _fill(job: Job) -> list[dict[str, Any]]:
+        """The job's verdicts, with an error for each checker left without one."""
+        if len(job.verdicts) < len(job.checkers):
             kind, message = job.failure or ("crash", "worker stopped early")
-            job.verdicts += [_error(c["id"], kind, message) for c in checkers[job.received :]]
+            job.verdicts += [
+                _error(c["id"], kind, message) for c in job.checkers[len(job.verdicts) :]
+            ]
         return job.verdicts
 
 

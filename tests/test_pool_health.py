@@ -145,7 +145,9 @@ def test_task_checker_limits_are_checked_while_the_task_is_built() -> None:
     from harness.tasks.ifbench import ifbench
     from harness.tasks.ifeval import ifeval
 
-    with pytest.raises(PrerequisiteError, match=r"checker_limits: unknown checker limits \['bogus'\]"):
+    with pytest.raises(
+        PrerequisiteError, match=r"checker_limits: unknown checker limits \['bogus'\]"
+    ):
         ifeval(checker_limits={"bogus": 1})
     with pytest.raises(PrerequisiteError, match="checker_timeout_s must be a number >= 0"):
         ifbench(checker_limits={"checker_timeout_s": -2})

@@ -16,7 +16,12 @@ from harness.checkers.runtime import LocalRuntime, UntrustedCodeError, runner_pa
 from harness.sandboxes import runner as wire
 from harness.scoring import RewardEngine
 
-LIMITS = {"checker_timeout_s": 1.0, "item_timeout_s": 3.0, "memory_mb": 256}
+LIMITS = {
+    "checker_timeout_s": 1.0,
+    "checker_wall_s": 1.5,
+    "item_timeout_s": 3.0,
+    "memory_mb": 256,
+}
 
 
 def item(*checkers: tuple[str, str], response: str = "hello world") -> CheckItem:
