@@ -95,6 +95,21 @@ DENIED_SYSCALLS = (
     "io_uring_setup", "personality", "setsid", "setpgid",
 )  # fmt: skip
 
+# Calls that reach *other* processes through an argument, refused while the rest of the call
+# stays usable: prlimit64 on any pid but 0 (a worker lowering the zygote's or another worker's
+# limits; setrlimit on itself is prlimit64(0, ...)), and the fcntl / ioctl commands that make
+# the kernel deliver signals (SIGKILL, SIGSTOP included) to a chosen process on I/O:
+# F_SETOWN, F_SETSIG, F_SETOWN_EX, FIOSETOWN, SIOCSPGRP. (syscall, argument, value): denied
+# when the argument equals the value; "!=0" denies any value but 0.
+DENIED_ARGUMENTS: tuple[tuple[str, int, int | str], ...] = (
+    ("prlimit64", 0, "!=0"),
+    ("fcntl", 1, 8),  # F_SETOWN
+    ("fcntl", 1, 10),  # F_SETSIG
+    ("fcntl", 1, 15),  # F_SETOWN_EX
+    ("ioctl", 1, 0x8901),  # FIOSETOWN
+    ("ioctl", 1, 0x8902),  # SIOCSPGRP
+)
+
 STATUSES = ("pass", "fail", "error")
 
 
@@ -178,8 +193,24 @@ def seccomp_available() -> bool:
     return _SECCOMP is not None
 
 
-def seccomp_program(denied: tuple[str, ...] = DENIED_SYSCALLS) -> bytes:
-    """A BPF program refusing ``denied`` syscalls with EPERM, compiled once by libseccomp."""
+class _ArgCmp(ctypes.Structure):  # libseccomp's struct scmp_arg_cmp
+    _fields_ = [
+        ("arg", ctypes.c_uint),
+        ("op", ctypes.c_int),
+        ("datum_a", ctypes.c_uint64),
+        ("datum_b", ctypes.c_uint64),
+    ]
+
+
+SCMP_CMP_NE, SCMP_CMP_EQ = 1, 4
+
+
+def seccomp_program(
+    denied: tuple[str, ...] = DENIED_SYSCALLS,
+    denied_arguments: tuple[tuple[str, int, int | str], ...] = (),
+) -> bytes:
+    """A BPF program refusing ``denied`` syscalls, and ``denied_arguments`` calls, with EPERM,
+    compiled once by libseccomp."""
     lib = _SECCOMP
     if lib is None:
         raise OSError("libseccomp is not available")
@@ -206,6 +237,26 @@ def seccomp_program(denied: tuple[str, ...] = DENIED_SYSCALLS) -> bytes:
             rc = lib.seccomp_rule_add(ctx, errno_action | code, nr, 0)
             if rc < 0:
                 raise OSError(-rc, f"seccomp_rule_add({name}) failed")
+        lib.seccomp_rule_add_array.restype = ctypes.c_int
+        lib.seccomp_rule_add_array.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_uint32,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.POINTER(_ArgCmp),
+        ]
+        for name, arg, value in denied_arguments:
+            nr = lib.seccomp_syscall_resolve_name(name.encode())
+            if nr < 0:
+                continue
+            cmp = (
+                _ArgCmp(arg, SCMP_CMP_NE, 0, 0)
+                if value == "!=0"
+                else _ArgCmp(arg, SCMP_CMP_EQ, int(value), 0)
+            )
+            rc = lib.seccomp_rule_add_array(ctx, errno_action | errno.EPERM, nr, 1, cmp)
+            if rc < 0:
+                raise OSError(-rc, f"seccomp_rule_add_array({name}, arg {arg}) failed")
         read_fd, write_fd = os.pipe()
         try:
             rc = lib.seccomp_export_bpf(ctx, write_fd)
@@ -270,7 +321,7 @@ class Isolation:
             raise RuntimeError("seccomp is required but libseccomp is not available")
         self.seccomp = seccomp_available()
         denied = tuple(n for n in DENIED_SYSCALLS if n not in PROCESS_CREATION)
-        self.zygote_filter = seccomp_program(denied) if self.seccomp else None
+        self.zygote_filter = seccomp_program(denied, DENIED_ARGUMENTS) if self.seccomp else None
         self.worker_filter = (
             seccomp_program(PROCESS_CREATION) if self.seccomp and os.getuid() == 0 else None
         )
