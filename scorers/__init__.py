@@ -6,16 +6,15 @@ an error (never self-grading) unless ``require_grader=False``, in which case the
 components are reported unscored with the reason.
 """
 
+from harness.score_values import mean_and_stderr, value_of
 from harness.scorers._components import code, global_score, rubric
 from harness.scorers._hybrid import hybrid_reward
 from harness.scorers._metrics import (
     VALUE_KEYS,
     headline,
-    mean_and_stderr,
     reward_metrics,
     reward_summary,
     unscored_counts,
-    value_of,
 )
 from harness.scorers._spec import (
     NATIVE_SPEC_KEY,

@@ -11,37 +11,17 @@ epoch (``scores="unreduced"``): they count unscored (sample, epoch) judgments.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
-import numpy as np
 from inspect_ai.log import HeadlineMetric
 from inspect_ai.scorer import Metric, SampleScore, Value, metric
 
 from harness.reward import COMPONENTS
+from harness.score_values import mean_and_stderr, value_of
 from harness.scoring import RewardResult
 
 VALUE_KEYS = ("reward", *COMPONENTS)
 """The keys every reward scorer's Score.value has (NaN when unscored or absent)."""
-
-
-def value_of(score: SampleScore, key: str) -> float:
-    """A numeric value key of a (reduced) sample score; NaN when missing or not a number."""
-    value = score.score.value
-    raw = value.get(key) if isinstance(value, dict) else None
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        return math.nan
-    return float(raw)
-
-
-def mean_and_stderr(values: list[float]) -> tuple[float, float]:
-    """Mean and standard error (ddof=1, as Inspect's ``stderr``) of the non-NaN values."""
-    arr = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
-    if arr.size == 0:
-        return math.nan, math.nan
-    if arr.size == 1:
-        return float(arr[0]), 0.0
-    return float(arr.mean()), float(arr.std(ddof=1) / math.sqrt(arr.size))
 
 
 @metric

@@ -144,6 +144,36 @@ def run_eval(task, tmp_path: Path, roles: dict, **kwargs) -> EvalLog:
     return read_eval_log(log.location)
 
 
+def headline_of(log: EvalLog) -> tuple[str, str, float]:
+    """(scorer, metric, value) of a log's headline, as ``inspect_ai.analysis.evals_df`` reads it."""
+    from inspect_ai.analysis import evals_df
+
+    row = evals_df(log.location, quiet=True).iloc[0]
+    return row.score_headline_name, row.score_headline_metric, row.score_headline_value
+
+
+def inspect_cli(
+    *args: str, columns: int = 400, env: dict[str, str] | None = None
+) -> tuple[int, list[str]]:
+    """Run ``inspect <args>`` from the checkout as a user would — this interpreter's Inspect (an
+    ``inspect`` on PATH may be another environment's) —: (exit status, non-blank output lines,
+    stdout then stderr). ``columns``: rich wraps its messages at the terminal width."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "inspect_ai", *args],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**(env or os.environ), "NO_COLOR": "1", "COLUMNS": str(columns)},
+    )
+    return proc.returncode, [
+        line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()
+    ]
+
+
 def metrics_of(log: EvalLog) -> dict[str, float]:
     """All metrics of a log as {"scorer/metric": value}."""
     return {f"{s.name}/{k}": m.value for s in log.results.scores for k, m in s.metrics.items()}

@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import random
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ScriptedJudge, is_global, metrics_of, run_eval
+from conftest import ScriptedJudge, headline_of, inspect_cli, is_global, metrics_of, run_eval
 from inspect_ai import eval
-from inspect_ai.analysis import evals_df
 from inspect_ai.solver._task_state import sample_state
 
 from harness.benchmarks import arena_hard as ah
@@ -634,9 +631,7 @@ def test_arena_hard_v2_end_to_end(tmp_path: Path) -> None:
     assert (first.name, next(iter(first.metrics))) == ("arena_hard_judge", "arena_hard")
     names = [f"{s.name}/{k}" for s in log.results.scores for k in s.metrics]
     assert names.index("arena_hard_judge/arena_hard_unscored") > 0
-    frame = evals_df(log.location)
-    assert frame.score_headline_metric[0] == "arena_hard"
-    assert frame.score_headline_value[0] == pytest.approx(overall.score)
+    assert headline_of(log) == ("arena_hard_judge", "arena_hard", pytest.approx(overall.score))
     # provenance: the task version, the judge protocols and the pairwise judge settings
     assert log.eval.task_version == 2
     meta = log.eval.metadata
@@ -759,8 +754,7 @@ def test_v2_epochs_mean_of_per_epoch_scores(tmp_path: Path) -> None:
     assert m["arena_hard_judge/arena_hard_battles"] == 8
     assert m["arena_hard_judge/arena_hard_unscored"] == 0
     assert m["hybrid_reward/reward"] == pytest.approx(GLOBAL / 10)
-    frame = evals_df(log.location)
-    assert frame.score_headline_value[0] == pytest.approx(per_epoch(ORDER), abs=1e-9)
+    assert headline_of(log)[2] == pytest.approx(per_epoch(ORDER), abs=1e-9)
 
 
 # Verdict strengths that change between epochs, and an epoch without a usable verdict.
@@ -935,17 +929,11 @@ def test_unbound_grader_is_an_error(tmp_path: Path) -> None:
 
 def test_unbound_grader_stops_inspect_eval_before_generation(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
-    proc = subprocess.run(
-        ["inspect", "eval", "harness/arena_hard", "--model", "mockllm/model", "--limit", "1"]
-        + ["--log-dir", str(logs)],
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
-    )
-    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
-    assert proc.returncode != 0
+    status, lines = inspect_cli(
+        "eval", "harness/arena_hard", "--model", "mockllm/model", "--limit", "1",
+        "--log-dir", str(logs), columns=200,
+    )  # fmt: skip
+    assert status != 0
     assert len(lines) == 1, lines
     assert lines[0].startswith("No judge bound for grader: pass --model-role grader=<model>")
     # the task stopped while being built: no eval started, so no log and no generation

@@ -4,13 +4,10 @@ before any sample runs: prompts files, spec stores, benchmark data."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_spec
+from conftest import inspect_cli, make_spec
 from inspect_ai import eval
 from inspect_ai._util.error import PrerequisiteError
 
@@ -85,17 +82,10 @@ def test_inspect_eval_prints_one_line_with_brackets_literal(tmp_path: Path, spec
     """Inspect prints the message as rich markup: ours are escaped, so `[b]x[/b]` stays."""
     prompts = tmp_path / "p.jsonl"
     prompts.write_text(json.dumps({"id": "[b]x[/b]", "prompt": "Something else"}) + "\n")
-    env = {**os.environ, "COLUMNS": "1000"}  # rich wraps its output at the terminal width
-    run = subprocess.run(
-        [sys.executable, "-m", "inspect_ai", "eval", "harness/prompts"]
-        + ["-T", f"prompts={prompts}", "-T", f"specs={specs}", "--model", "mockllm/model"]
-        + ["--model-role", "grader=mockllm/model", "--log-dir", str(tmp_path / "logs")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
-    )
-    assert run.returncode == 1
-    lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    status, lines = inspect_cli(
+        "eval", "harness/prompts", "-T", f"prompts={prompts}", "-T", f"specs={specs}",
+        "--model", "mockllm/model", "--model-role", "grader=mockllm/model",
+        "--log-dir", str(tmp_path / "logs"), columns=1000,
+    )  # fmt: skip
+    assert status == 1
     assert lines == [f"{specs} has no spec for 1 prompt(s) of {prompts}: [b]x[/b]"]

@@ -10,9 +10,8 @@ from pathlib import Path
 from statistics import mean
 
 import pytest
-from conftest import SHARED_DATA, ScriptedJudge, make_spec
+from conftest import SHARED_DATA, ScriptedJudge, headline_of, make_spec, metrics_of
 from inspect_ai import Task, eval
-from inspect_ai.analysis import evals_df
 from inspect_ai.dataset import Sample
 from inspect_ai.log import EvalLog, read_eval_log
 from inspect_ai.solver import generate
@@ -307,10 +306,7 @@ def expected_over_epochs(by_epoch: dict[int, dict[str, list[list[bool]]]]) -> di
 
 
 def metrics_and_headline(log: EvalLog) -> tuple[dict[str, float], tuple]:
-    metrics = {f"{s.name}/{k}": m.value for s in log.results.scores for k, m in s.metrics.items()}
-    row = evals_df(log.location).iloc[0]
-    headline = (row.score_headline_name, row.score_headline_metric, row.score_headline_value)
-    return metrics, headline
+    return metrics_of(log), headline_of(log)
 
 
 def test_ifbench_accuracies_over_epochs_and_headline(tmp_path: Path) -> None:

@@ -12,14 +12,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
-from conftest import make_spec, metrics_of
+from conftest import inspect_cli, make_spec, metrics_of
 from inspect_ai import eval
 from inspect_ai.log import read_eval_log
 from judge_server import SCHEDULE, JudgeServer
@@ -210,15 +208,8 @@ def test_misbehaving_judge_server_ends_every_sample_scored_or_unscored_with_reas
     assert "copies the prompt's placeholder '<one line>'" in echo_once[1]["messages"][-1]["content"]
 
 
-def inspect_eval(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(  # this interpreter's Inspect (the `inspect` on PATH may be another's)
-        [sys.executable, "-m", "inspect_ai", "eval", *args, "--display", "plain"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**env, "NO_COLOR": "1", "COLUMNS": "400"},
-    )
+def plain_eval(*args: str, env: dict[str, str] | None = None) -> tuple[int, list[str]]:
+    return inspect_cli("eval", *args, "--display", "plain", env=env)
 
 
 def test_judge_settings_per_role_from_the_command_line(tmp_path: Path, server: JudgeServer) -> None:
@@ -227,12 +218,10 @@ def test_judge_settings_per_role_from_the_command_line(tmp_path: Path, server: J
     task = ["harness/prompts", "-T", f"prompts={prompts}", "-T", f"specs={specs}"]
     task += ["-T", "checker_runtime=local", "--model", "mockllm/model", "--log-dir", str(tmp_path)]
     rubric_role = f"rubric_grader={{model: {JUDGE}, temperature: 0.3, max_tokens: 321, seed: 7}}"
-    run = inspect_eval(
-        [*task, "--model-role", rubric_role, "--model-role", f"grader={JUDGE}"],
-        dict(os.environ),
-        ROOT,
+    status, output = plain_eval(
+        *task, "--model-role", rubric_role, "--model-role", f"grader={JUDGE}"
     )
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert status == 0, output
     [log_file] = tmp_path.glob("*.eval")
     assert read_eval_log(str(log_file), header_only=True).status == "success"
     sent = {"global" if "0-10 scale" in json.dumps(r) else "rubric": r for r in server.requests}
@@ -246,20 +235,11 @@ def test_judge_settings_per_role_from_the_command_line(tmp_path: Path, server: J
 
     # a task-wide judge setting applies where the role sets none; the role's own still wins
     server.requests.clear()
-    run = inspect_eval(
-        [
-            *task,
-            "-T",
-            "judge_max_tokens=99",
-            "--model-role",
-            rubric_role,
-            "--model-role",
-            f"grader={JUDGE}",
-        ],
-        dict(os.environ),
-        ROOT,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
+    status, output = plain_eval(
+        *task, "-T", "judge_max_tokens=99",
+        "--model-role", rubric_role, "--model-role", f"grader={JUDGE}",
+    )  # fmt: skip
+    assert status == 0, output
     sent = {"global" if "0-10 scale" in json.dumps(r) else "rubric": r for r in server.requests}
     assert sent["rubric"]["max_tokens"] == 321 and sent["global"]["max_tokens"] == 99
 
@@ -267,25 +247,13 @@ def test_judge_settings_per_role_from_the_command_line(tmp_path: Path, server: J
 def test_missing_api_key_is_a_short_error_and_a_non_zero_exit(tmp_path: Path) -> None:
     prompts, specs = write_cases(tmp_path, ["good"])
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLAKY_")}
-    run = inspect_eval(
-        [
-            "harness/prompts",
-            "-T",
-            f"prompts={prompts}",
-            "-T",
-            f"specs={specs}",
-            "--model",
-            "mockllm/model",
-            "--model-role",
-            f"grader={JUDGE}",
-            "--log-dir",
-            str(tmp_path),
-        ],
-        env,
-        ROOT,
-    )
-    output = [line.strip() for line in (run.stdout + run.stderr).splitlines() if line.strip()]
-    assert run.returncode == 1
+    status, output = plain_eval(
+        "harness/prompts", "-T", f"prompts={prompts}", "-T", f"specs={specs}",
+        "--model", "mockllm/model", "--model-role", f"grader={JUDGE}", "--log-dir", str(tmp_path),
+        env=env,
+    )  # fmt: skip
+    output = [line.strip() for line in output]
+    assert status == 1
     # Inspect's own message (raised while it resolves the roles, before our task is built)
     assert output == [
         "ERROR: Unable to initialise flaky client",
@@ -329,9 +297,9 @@ def test_local_hf_judge(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
     bad = f"grader={{model: {MODEL}, temperature: 0, model_args: {args}}}"
-    run = inspect_eval([*task, "--model-role", bad], env, ROOT)
-    [message] = [line for line in (run.stdout + run.stderr).splitlines() if "judge" in line]
-    assert run.returncode == 1
+    status, output = plain_eval(*task, "--model-role", bad, env=env)
+    [message] = [line for line in output if "judge" in line]
+    assert status == 1
     assert message == (
         f"judge role grader ({MODEL}) sets temperature 0, which hf/ rejects while sampling: for "
         f"greedy judging bind it as 'grader={{model: {MODEL}, model_args: {{do_sample: false}}}}' "
@@ -344,12 +312,17 @@ def test_local_hf_judge(tmp_path: Path) -> None:
     sampling = f"rubric_grader={{model: {MODEL}, model_args: {args}}}"
     greedy_args = json.dumps({"do_sample": False, **model_args()})
     greedy = f"global_grader={{model: {MODEL}, max_tokens: 12, model_args: {greedy_args}}}"
-    run = inspect_eval(
-        [*task, "-T", "judge_max_tokens=16", "--model-role", sampling, "--model-role", greedy],
-        env,
-        ROOT,
+    status, output = plain_eval(
+        *task,
+        "-T",
+        "judge_max_tokens=16",
+        "--model-role",
+        sampling,
+        "--model-role",
+        greedy,
+        env=env,
     )
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert status == 0, output[-40:]
     [log_file] = tmp_path.glob("*.eval")
     log = read_eval_log(str(log_file))
     assert log.status == "success"

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import inspect_cli
 from inspect_ai import Task, eval
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.log import read_eval_log
@@ -276,17 +275,11 @@ def test_inspect_eval_prints_the_coverage_error_as_one_line(
 ) -> None:
     left_out = [ifeval_keys[0], ifeval_keys[540]]
     responses = responses_without(tmp_path / "r.jsonl", ifeval_keys, set(left_out))
-    run = subprocess.run(
-        [sys.executable, "-m", "inspect_ai", "eval", "harness/ifeval", "--model", "replay/p"]
-        + ["-M", f"responses={responses}", "--log-dir", str(tmp_path / "logs")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "1000"},  # rich wraps at the terminal width
-        timeout=300,
-    )
-    assert run.returncode == 1
-    lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    status, lines = inspect_cli(
+        "eval", "harness/ifeval", "--model", "replay/p", "-M", f"responses={responses}",
+        "--log-dir", str(tmp_path / "logs"), columns=1000,
+    )  # fmt: skip
+    assert status == 1
     assert lines == [
         f"replay: {responses} has no response for 2 of 541 samples: {', '.join(left_out)}. "
         "Add them, or pass -M skip_missing=true to evaluate the 539 it has (also for --limit / "

@@ -14,9 +14,16 @@ from pathlib import Path
 from statistics import mean
 
 import pytest
-from conftest import ScriptedJudge, is_global, make_spec, metrics_of, run_eval, standard_judge
+from conftest import (
+    ScriptedJudge,
+    headline_of,
+    is_global,
+    make_spec,
+    metrics_of,
+    run_eval,
+    standard_judge,
+)
 from inspect_ai import eval
-from inspect_ai.analysis import evals_df
 from inspect_ai.log import EvalLog, read_eval_log
 
 from harness.benchmarks import healthbench as hb
@@ -28,12 +35,6 @@ from harness.store import SpecStore
 
 ROOT = Path(__file__).resolve().parents[1]
 GLOBAL = 6
-
-
-def headline_of(log: EvalLog) -> tuple[str, str, float]:
-    """(scorer, metric, value) of a log's headline, as ``inspect_ai.analysis`` reads it."""
-    row = evals_df(log.location).iloc[0]
-    return row.score_headline_name, row.score_headline_metric, row.score_headline_value
 
 
 def epoch_policy() -> ScriptedJudge:

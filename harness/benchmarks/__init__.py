@@ -16,6 +16,7 @@ from typing import Any
 
 from inspect_ai.scorer import Metric, SampleScore, Value, metric
 
+from harness.score_values import value_of
 from harness.scoring import RewardResult, RubricResult
 from harness.spec import NATIVE_SPEC_KEY
 
@@ -38,8 +39,6 @@ def _on_native_spec(result: RewardResult, metadata: Mapping[str, Any] | None) ->
 
 def scored_values(scores: list[SampleScore], key: str) -> list[float]:
     """The non-NaN values of ``key`` over the (reduced) sample scores."""
-    from harness.scorers import value_of  # not at the top: harness.scorers imports our protocols
-
     return [v for v in (value_of(s, key) for s in scores) if not math.isnan(v)]
 
 
@@ -48,8 +47,6 @@ def official_unscored(key: str, name: str) -> Metric:
     """``name``: how many (sample, epoch) judgments have no official value under ``key``."""
 
     def compute(scores: list[SampleScore]) -> Value:
-        from harness.scorers import value_of
-
         return {name: float(sum(math.isnan(value_of(s, key)) for s in scores))}
 
     return compute

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import pandas as pd
 from inspect_ai.scorer import Metric, SampleScore, Value, metric
 
-from harness.scorers import value_of
+from harness.benchmarks import official_unscored
+from harness.score_values import value_of
 
 PREFERENCE = "preference"
 """Score.value key: the official preference in [1, 2]; NaN when unscored."""
@@ -125,12 +126,7 @@ def alpaca_eval_winrate() -> Metric:
     return compute
 
 
-@metric(scores="unreduced")
 def alpaca_eval_unscored() -> Metric:
     """``unscored``: how many (sample, epoch) judgments have no preference (each with its reason
     in the sample's explanation)."""
-
-    def compute(scores: list[SampleScore]) -> Value:
-        return {"unscored": float(sum(math.isnan(value_of(s, PREFERENCE)) for s in scores))}
-
-    return compute
+    return official_unscored(PREFERENCE, "unscored")

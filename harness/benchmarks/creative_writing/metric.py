@@ -22,6 +22,8 @@ from typing import Any
 
 from inspect_ai.scorer import Metric, SampleScore, Value, metric
 
+from harness.benchmarks import official_unscored, scored_values
+
 SCALE_MAX = 20.0
 ITEM_SCORE = "item_score"
 """Score.value key: the sample's official item score (0-20); NaN when it has none."""
@@ -72,15 +74,6 @@ def benchmark_score(item_scores: list[float]) -> dict[str, float]:
     return {"overall_score": round(mean, 2), "eqbench_creative_score": round(mean * 5.0, 2)}
 
 
-def _item_score_of(score: SampleScore) -> float:
-    """The (reduced) item score of a sample; NaN when it has none."""
-    value = score.score.value
-    raw = value.get(ITEM_SCORE) if isinstance(value, dict) else None
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        return math.nan
-    return float(raw)
-
-
 @metric
 def creative_writing_score() -> Metric:
     """The official Creative Writing v3 rubric score over the samples' (reduced) item scores.
@@ -92,7 +85,7 @@ def creative_writing_score() -> Metric:
     """
 
     def compute(scores: list[SampleScore]) -> Value:
-        items = [x for x in (_item_score_of(s) for s in scores) if not math.isnan(x)]
+        items = scored_values(scores, ITEM_SCORE)
         official = benchmark_score(items)
         n = len(items)
         if n > 1:
@@ -110,15 +103,8 @@ def creative_writing_score() -> Metric:
     return compute
 
 
-@metric(scores="unreduced")
 def creative_writing_unscored() -> Metric:
     """``creative_writing_unscored``: how many (sample, epoch) judgments have no official item
     score (the rubric unscored, with its reason in the sample's explanation; or the sample
     judged on another spec than the native one, ``specs=``)."""
-
-    def compute(scores: list[SampleScore]) -> Value:
-        return {
-            "creative_writing_unscored": float(sum(math.isnan(_item_score_of(s)) for s in scores))
-        }
-
-    return compute
+    return official_unscored(ITEM_SCORE, "creative_writing_unscored")

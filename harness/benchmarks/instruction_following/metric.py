@@ -18,6 +18,7 @@ import math
 from inspect_ai.scorer import Metric, SampleScore, Value, metric
 
 from harness.benchmarks import official_unscored
+from harness.score_values import value_of
 
 MODES = ("strict", "loose")
 VALUE_KEYS = ("prompt_strict", "prompt_loose", "inst_strict", "inst_loose", "instructions")
@@ -45,8 +46,6 @@ def instruction_accuracy() -> Metric:
     (``HEADLINE``) comes first, so every listing of the metrics starts with it."""
 
     def compute(scores: list[SampleScore]) -> Value:
-        from harness.scorers import value_of  # harness.scorers imports the benchmarks
-
         rows = [{k: value_of(s, k) for k in VALUE_KEYS} for s in scores]
         rows = [r for r in rows if not any(math.isnan(v) for v in r.values())]
         n = len(rows)

@@ -17,6 +17,7 @@ from inspect_ai.scorer import Metric, SampleScore, Value, metric
 from inspect_ai.solver import TaskState
 
 from harness.benchmarks import native_rubric, official_unscored, scored_values
+from harness.score_values import mean_and_stderr
 from harness.scoring import RewardResult
 
 VALUE_KEY = "writingbench_score"
@@ -40,7 +41,6 @@ def writingbench_score() -> Metric:
     with a score (each the mean of its epochs)."""
 
     def compute(scores: list[SampleScore]) -> Value:
-        from harness.scorers import mean_and_stderr  # harness.scorers imports our protocol
 
         score, stderr = mean_and_stderr(scored_values(scores, VALUE_KEY))
         return {"writingbench": score, "writingbench_stderr": stderr}
