@@ -3,24 +3,31 @@
 
 Standard library only: this file is copied into the sandbox image and also runs on the host
 (for trusted checkers). One request carries a batch of items; an item is one response with
-the checkers of its spec. Each item runs in its own worker process, forked from a *zygote*
-that was forked before any request was read, so a worker's memory holds its own item and
-nothing of any other. Workers are kept ready (forked ahead, idle on their item pipe). Once, in
-the zygote, so that every worker inherits it:
+the checkers of its spec. The isolation unit is the item, and within an item each generated
+checker: every generated checker runs in a worker process of its own, forked from a *zygote*
+that was forked before any request was read, so a worker's memory holds one checker of one
+item and nothing of any other, and a verdict can only come from the checker it belongs to (a
+checker cannot write, patch or forge another checker's verdict). The harness's own built-in
+checkers (an item with "builtin": true: trusted code) run together, one worker per item, in a
+second zygote that has their libraries preloaded. Workers are kept ready (forked ahead, idle
+on their item pipe). Once, in the zygote, so that every worker inherits it:
 
 - stdin/stdout/stderr point at /dev/null and the environment is emptied (API keys never
   reach checker code);
-- a seccomp filter (libseccomp via ctypes) refuses exec, signals to other processes, tracing,
-  other processes' memory and sockets;
+- a seccomp filter (libseccomp via ctypes, see ``DENIED_SYSCALLS``) refuses exec, every way
+  of reaching another process (signals, I/O signal owners, tracing, memory, limits,
+  scheduling, locks), shared kernel objects (SysV IPC, message queues) and sockets;
 - common modules are preloaded and the compiler warmed up, so a fork copies little.
 
-Then per item, before checker code runs, the worker closes every descriptor but its verdict
-pipe, moves into a fresh private directory and sets limits: address space, CPU seconds, open
-files, file size, no core dumps and no new processes (RLIMIT_NPROC = 0; as root, which that
-limit does not bind, a second filter refuses fork and clone instead).
+Then per worker, before checker code runs, the worker closes every descriptor but its verdict
+pipe, sets limits (address space, CPU seconds, open files, file size, no core dumps, no new
+processes), drops its capabilities if it runs as root, and adds a second filter: no new
+processes and no filesystem writes, so nothing exists on disk or in shared memory that another
+item could read, plant or wait on.
 
-The main process and the zygote are non-dumpable, so a worker running as the same user
-cannot read or write their memory through /proc.
+The main process and the zygotes are non-dumpable (and so, by inheritance, every worker), so a
+worker running as the same user can neither read nor write another runner process's memory
+or descriptors through /proc.
 
 Time limits are enforced by the main process, from outside the worker, so checker code can
 neither catch, ignore nor convert them (no timer signal is raised inside the checker, where a
@@ -29,18 +36,19 @@ library could swallow it and report success). The running checker has a budget o
 the machine) and a much larger wall-clock backstop for code that sleeps or blocks
 (``checker_wall_s``). Over either, the worker is killed and the checker's verdict is
 error/timeout; the item's remaining checkers continue in a fresh worker forked from the same
-zygote. A built-in checker (an item with "libraries": true) that runs out of time is first
-retried once with its budgets multiplied by ``retry_factor``. The item has a wall-clock
-deadline (``item_timeout_s``) for all its checkers; what has no verdict by then is a timeout.
-A worker that dies, floods its pipe or writes garbage is that item's error, reported per
-checker; other items never share its process.
+zygote. A built-in checker that runs out of time is first retried once with its budgets
+multiplied by ``retry_factor``. The item has a wall-clock deadline (``item_timeout_s``) for
+all its checkers; what has no verdict by then is a timeout. A worker that dies, floods its
+pipe or writes garbage is the error of the checker it was running; the item's other checkers
+continue in a fresh worker, and other items never share its process.
 
 Protocol. ``serve``: frames on stdin/stdout, each an 8-byte big-endian length and a JSON
-object. ``once``: one JSON request on stdin; the reply goes to stdout or ``--out FILE``.
+object (raw UTF-8, lone surrogates passed through). ``once``: one JSON request on stdin; the
+reply (ASCII JSON) goes to stdout or ``--out FILE``.
 
 Request: {"type": "check", "id": any, "limits": {...}, "items": [{"response": str,
-"checkers": [{"id": str, "source": str, "kwargs": {...}}], "libraries": bool}]}; or
-{"type": "ping"}. "libraries": run the item in a worker that has the preloaded libraries.
+"checkers": [{"id": str, "source": str, "kwargs": {...}}], "builtin": bool}]}; or
+{"type": "ping"}. "builtin": the checkers are the harness's built-in ones (trusted).
 Reply: {"type": "result", "id": any, "items": [[verdict, ...], ...]} with one verdict per
 checker: {"checker_id", "status": "pass" | "fail" | "error", "error_kind", "message",
 "duration_s"}; or {"type": "error", "id": any, "error": str}.
@@ -56,7 +64,6 @@ import os
 import resource
 import select
 import selectors
-import shutil
 import signal
 import socket
 import struct
@@ -83,31 +90,101 @@ DEFAULT_LIMITS: dict[str, float] = {
     "parallel": 0,  # concurrent workers; 0 = number of CPUs available
 }
 
-# Syscalls a worker may not make once checker code can run.
+# What checker code may not do, as seccomp rules (refused with EPERM). Together they are the
+# isolation contract between items: one item's code can neither read nor write anything another
+# item can observe, nor change another item's execution.
+#
+# Workers write nothing outside their own memory: no file, directory, link, FIFO, lock, shared
+# memory segment or message queue exists that another item could read, plant or wait on, on any
+# runtime path (the container's /tmp and /dev/shm, the host's temporary directory). Scratch space
+# is memory (io.BytesIO, memfd_create), private to the worker. Reading files stays allowed (the
+# image is read-only and holds nothing of any item); /proc of other workers is closed to them
+# because every runner process is non-dumpable.
+#
+# Other processes (the runner, the zygotes, concurrent workers, on the Inspect sandbox path also
+# other runners) cannot be reached: no signals by any route (kill, pidfd, fcntl/ioctl owners for
+# I/O signals), no tracing or memory access, no resource limits, scheduling or priorities of
+# another pid, no locks or leases another process could wait on, no inotify watches to observe
+# another item's file accesses.
+
+# Refused in the zygote, so every worker inherits them with no per-item cost.
 DENIED_SYSCALLS = (
-    "fork", "vfork", "clone", "clone3", "execve", "execveat",
+    "execve", "execveat",
     "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
     "pidfd_open", "pidfd_send_signal", "pidfd_getfd",
-    "ptrace", "process_vm_readv", "process_vm_writev",
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+    "process_madvise", "process_mrelease", "migrate_pages", "move_pages",
+    "setpriority", "ioprio_set",
     "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
     "mount", "umount2", "unshare", "setns", "chroot", "pivot_root",
     "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
     "io_uring_setup", "personality", "setsid", "setpgid",
+    "shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl",
+    "semget", "semop", "semtimedop", "semctl",
+    "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
+    "flock", "inotify_init", "inotify_init1", "inotify_add_watch", "fanotify_init",
+    "name_to_handle_at", "open_by_handle_at",
 )  # fmt: skip
 
-# Calls that reach *other* processes through an argument, refused while the rest of the call
-# stays usable: prlimit64 on any pid but 0 (a worker lowering the zygote's or another worker's
-# limits; setrlimit on itself is prlimit64(0, ...)), and the fcntl / ioctl commands that make
-# the kernel deliver signals (SIGKILL, SIGSTOP included) to a chosen process on I/O:
-# F_SETOWN, F_SETSIG, F_SETOWN_EX, FIOSETOWN, SIOCSPGRP. (syscall, argument, value): denied
-# when the argument equals the value; "!=0" denies any value but 0.
-DENIED_ARGUMENTS: tuple[tuple[str, int, int | str], ...] = (
-    ("prlimit64", 0, "!=0"),
-    ("fcntl", 1, 8),  # F_SETOWN
-    ("fcntl", 1, 10),  # F_SETSIG
-    ("fcntl", 1, 15),  # F_SETOWN_EX
-    ("ioctl", 1, 0x8901),  # FIOSETOWN
-    ("ioctl", 1, 0x8902),  # SIOCSPGRP
+# Refused per worker, once its item is read (the zygote forks; the worker locks itself down).
+PROCESS_CREATION = ("fork", "vfork", "clone", "clone3")
+FILESYSTEM_WRITES = (
+    "creat", "openat2", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat",
+    "rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat",
+    "mknod", "mknodat", "chmod", "fchmod", "fchmodat", "fchmodat2",
+    "chown", "fchown", "lchown", "fchownat", "truncate",
+    "utime", "utimes", "utimensat", "futimesat",
+    "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+)  # fmt: skip
+# ENOSYS rather than EPERM: libc then falls back to the older call, which the rules do cover
+ENOSYS_SYSCALLS = frozenset({"clone3", "openat2"})
+
+# libseccomp comparison operators (enum scmp_compare)
+SCMP_CMP_NE, SCMP_CMP_EQ, SCMP_CMP_MASKED_EQ = 1, 4, 7
+LOW_32 = 0xFFFFFFFF
+Rule = tuple[str, int, int, int, int]
+"""(syscall, argument index, operator, datum_a, datum_b): the call is refused when the argument
+compares true (MASKED_EQ: ``arg & datum_a == datum_b``)."""
+
+
+def _command(syscall: str, value: int) -> Rule:
+    # The kernel reads these commands as 32-bit ints: compare the low 32 bits only, so that a
+    # raw syscall with garbage in the upper half of the register cannot slip past the rule.
+    return (syscall, 1, SCMP_CMP_MASKED_EQ, LOW_32, value)
+
+
+def _other_process(syscall: str) -> Rule:
+    # pid 0 is the caller itself; any other value of the whole register is refused
+    return (syscall, 0, SCMP_CMP_NE, 0, 0)
+
+
+def _opens_for_writing(syscall: str, flags_arg: int) -> tuple[Rule, ...]:
+    # O_WRONLY, O_RDWR, O_CREAT, O_TRUNC (O_TMPFILE needs a write mode as well)
+    return tuple(
+        (syscall, flags_arg, SCMP_CMP_MASKED_EQ, bit, bit) for bit in (0o1, 0o2, 0o100, 0o1000)
+    )
+
+
+DENIED_ARGUMENTS: tuple[Rule, ...] = (
+    # limits, scheduling and CPUs of another process (setrlimit on itself is prlimit64(0, ...))
+    *map(_other_process, ("prlimit64", "sched_setaffinity", "sched_setscheduler")),
+    *map(_other_process, ("sched_setparam", "sched_setattr")),
+    # commands that make the kernel signal a chosen process on I/O, SIGKILL and SIGSTOP included
+    _command("fcntl", 8),  # F_SETOWN
+    _command("fcntl", 10),  # F_SETSIG
+    _command("fcntl", 15),  # F_SETOWN_EX
+    _command("ioctl", 0x8901),  # FIOSETOWN
+    _command("ioctl", 0x8902),  # SIOCSPGRP
+    # record locks and leases another process would wait on
+    _command("fcntl", 6),  # F_SETLK
+    _command("fcntl", 7),  # F_SETLKW
+    _command("fcntl", 37),  # F_OFD_SETLK
+    _command("fcntl", 38),  # F_OFD_SETLKW
+    _command("fcntl", 1024),  # F_SETLEASE
+)
+WORKER_DENIED_ARGUMENTS: tuple[Rule, ...] = (
+    *_opens_for_writing("open", 1),
+    *_opens_for_writing("openat", 2),
 )
 
 STATUSES = ("pass", "fail", "error")
@@ -121,8 +198,15 @@ class FrameTooLarge(ValueError):
 
 
 def encode(obj: Any) -> bytes:
-    # ensure_ascii keeps any str encodable (lone surrogates included)
-    return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    """JSON as raw UTF-8, lone surrogates passed through: every str arrives exactly as sent.
+    (ASCII escapes would turn a lone high and low surrogate side by side into one character.)"""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8", "surrogatepass"
+    )
+
+
+def decode(data: bytes) -> Any:
+    return json.loads(data.decode("utf-8", "surrogatepass"))
 
 
 def write_frame(stream: BinaryIO, obj: Any) -> None:
@@ -161,7 +245,7 @@ def read_frame(stream: BinaryIO, max_bytes: int = MAX_REQUEST_BYTES) -> Any:
     data = _read_exact(stream, n)
     if data is None:
         raise EOFError("stream ended after a frame header")
-    return json.loads(data)
+    return decode(data)
 
 
 # -- process hardening ------------------------------------------------------------------
@@ -176,8 +260,8 @@ def set_non_dumpable() -> None:
 
 
 def _load_seccomp() -> Any:
-    # by soname, not ctypes.util.find_library: that imports tempfile and random (see
-    # _private_directory)
+    # by soname, not ctypes.util.find_library: that imports tempfile and random, whose
+    # after-fork reseed would then run in every worker
     for name in ("libseccomp.so.2", "libseccomp.so"):
         try:
             return ctypes.CDLL(name, use_errno=True)
@@ -202,15 +286,10 @@ class _ArgCmp(ctypes.Structure):  # libseccomp's struct scmp_arg_cmp
     ]
 
 
-SCMP_CMP_NE, SCMP_CMP_EQ = 1, 4
-
-
-def seccomp_program(
-    denied: tuple[str, ...] = DENIED_SYSCALLS,
-    denied_arguments: tuple[tuple[str, int, int | str], ...] = (),
-) -> bytes:
-    """A BPF program refusing ``denied`` syscalls, and ``denied_arguments`` calls, with EPERM,
-    compiled once by libseccomp."""
+def seccomp_program(denied: tuple[str, ...], denied_arguments: tuple[Rule, ...] = ()) -> bytes:
+    """A BPF program refusing ``denied`` syscalls, and ``denied_arguments`` calls, with EPERM
+    (ENOSYS for ``ENOSYS_SYSCALLS``), compiled once by libseccomp. Syscalls of other ABIs (x32,
+    i386 through int 0x80) are killed: libseccomp's default for a foreign architecture."""
     lib = _SECCOMP
     if lib is None:
         raise OSError("libseccomp is not available")
@@ -219,44 +298,32 @@ def seccomp_program(
     lib.seccomp_init.argtypes = [ctypes.c_uint32]
     lib.seccomp_syscall_resolve_name.restype = ctypes.c_int
     lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
-    lib.seccomp_rule_add.restype = ctypes.c_int
-    lib.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
+    lib.seccomp_rule_add_array.restype = ctypes.c_int
+    lib.seccomp_rule_add_array.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_uint32,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.POINTER(_ArgCmp),
+    ]
     lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
     lib.seccomp_release.argtypes = [ctypes.c_void_p]
     ctx = lib.seccomp_init(allow)
     if not ctx:
         raise OSError("seccomp_init failed")
     try:
-        for name in denied:
+        rules = [(name, None) for name in denied]
+        rules += [(name, _ArgCmp(arg, op, a, b)) for name, arg, op, a, b in denied_arguments]
+        for name, cmp in rules:
             nr = lib.seccomp_syscall_resolve_name(name.encode())
             if nr < 0:  # not a syscall on this architecture
                 continue
-            code = (
-                errno.ENOSYS if name == "clone3" else errno.EPERM
-            )  # ENOSYS: libc falls back to clone
-            rc = lib.seccomp_rule_add(ctx, errno_action | code, nr, 0)
-            if rc < 0:
-                raise OSError(-rc, f"seccomp_rule_add({name}) failed")
-        lib.seccomp_rule_add_array.restype = ctypes.c_int
-        lib.seccomp_rule_add_array.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_uint32,
-            ctypes.c_int,
-            ctypes.c_uint,
-            ctypes.POINTER(_ArgCmp),
-        ]
-        for name, arg, value in denied_arguments:
-            nr = lib.seccomp_syscall_resolve_name(name.encode())
-            if nr < 0:
-                continue
-            cmp = (
-                _ArgCmp(arg, SCMP_CMP_NE, 0, 0)
-                if value == "!=0"
-                else _ArgCmp(arg, SCMP_CMP_EQ, int(value), 0)
+            code = errno.ENOSYS if name in ENOSYS_SYSCALLS else errno.EPERM
+            rc = lib.seccomp_rule_add_array(
+                ctx, errno_action | code, nr, 0 if cmp is None else 1, cmp
             )
-            rc = lib.seccomp_rule_add_array(ctx, errno_action | errno.EPERM, nr, 1, cmp)
             if rc < 0:
-                raise OSError(-rc, f"seccomp_rule_add_array({name}, arg {arg}) failed")
+                raise OSError(-rc, f"seccomp rule for {name} failed")
         read_fd, write_fd = os.pipe()
         try:
             rc = lib.seccomp_export_bpf(ctx, write_fd)
@@ -290,29 +357,13 @@ def load_seccomp(program: bytes) -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
 
 
-PROCESS_CREATION = ("fork", "vfork", "clone", "clone3")
-
-
-def _private_directory(parent: str, prefix: str) -> str:
-    # Not tempfile.mkdtemp: importing tempfile imports random, whose after-fork reseed would
-    # then run in every worker.
-    for attempt in range(1000):
-        path = os.path.join(parent, f"{prefix}-{os.getpid()}-{attempt}")
-        try:
-            os.mkdir(path, 0o700)
-            return path
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"cannot create a private directory under {parent}")
-
-
 class Isolation:
     """How workers are locked down; prepared once by the main process, inherited by fork.
 
-    The zygote installs ``zygote_filter`` (every denied syscall but process creation, which
-    it needs) so that every worker inherits it for free. Workers then lose process creation
-    through RLIMIT_NPROC = 0 or, when running as root (which that limit does not bind), a
-    second small filter.
+    The zygote installs ``zygote_filter`` (``DENIED_SYSCALLS``) so that every worker inherits
+    it for free. Each worker adds ``worker_filter`` once it has read its item: no new
+    processes and no filesystem writes (the zygote forks; RLIMIT_NPROC = 0 alone would not bind
+    root).
     """
 
     def __init__(self, require_seccomp: bool, preload: str | None = None) -> None:
@@ -320,12 +371,29 @@ class Isolation:
         if require_seccomp and not seccomp_available():
             raise RuntimeError("seccomp is required but libseccomp is not available")
         self.seccomp = seccomp_available()
-        denied = tuple(n for n in DENIED_SYSCALLS if n not in PROCESS_CREATION)
-        self.zygote_filter = seccomp_program(denied, DENIED_ARGUMENTS) if self.seccomp else None
-        self.worker_filter = (
-            seccomp_program(PROCESS_CREATION) if self.seccomp and os.getuid() == 0 else None
+        self.zygote_filter = (
+            seccomp_program(DENIED_SYSCALLS, DENIED_ARGUMENTS) if self.seccomp else None
         )
-        self.workdir_base = _private_directory(os.environ.get("TMPDIR", "/tmp"), "harness-checks")
+        self.worker_filter = (
+            seccomp_program(PROCESS_CREATION + FILESYSTEM_WRITES, WORKER_DENIED_ARGUMENTS)
+            if self.seccomp
+            else None
+        )
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+_CAP_DATA = ctypes.c_uint32 * 6  # two struct __user_cap_data_struct (version 3)
+
+
+def drop_capabilities() -> None:
+    """Root without capabilities: no reading other processes' memory through /proc
+    (CAP_SYS_PTRACE), no bypassing file permissions. For a runner run as root on the host."""
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    if _libc.capset(ctypes.byref(header), ctypes.byref(_CAP_DATA())) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
 
 
 # -- the worker: one item, its checkers, in a locked-down process -----------------------
@@ -339,16 +407,12 @@ def _describe(ex: BaseException, limit: int) -> str:
     return text[:limit]
 
 
-def _lock_down(
-    out_fd: int, limits: dict[str, float], worker_filter: bytes | None, workdir: str
-) -> None:
-    """What is per item: descriptors, a private working directory, resource limits."""
+def _lock_down(out_fd: int, limits: dict[str, float], worker_filter: bytes | None) -> None:
+    """What is per worker: descriptors, resource limits, capabilities, the worker filter."""
     os.closerange(3, out_fd)  # close_range(2) where available: fast even with huge fd limits
     os.closerange(out_fd + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-    os.mkdir(
-        workdir, 0o700
-    )  # fails if it exists: never work in a directory planted by another item
-    os.chdir(workdir)
+    if os.getuid() == 0:
+        drop_capabilities()  # first: then no limit below can be raised past its hard value
     memory = int(limits["memory_mb"] * 1024 * 1024)
     cpu = int(limits["item_timeout_s"]) + 1
     fsize = int(limits["file_size_mb"] * 1024 * 1024)
@@ -356,7 +420,7 @@ def _lock_down(
         (resource.RLIMIT_AS, memory, memory),
         (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU at the soft limit, SIGKILL at the hard one
         (resource.RLIMIT_NOFILE, int(limits["open_files"]), int(limits["open_files"])),
-        (resource.RLIMIT_FSIZE, fsize, fsize),
+        (resource.RLIMIT_FSIZE, fsize, fsize),  # memfd_create scratch files
         (resource.RLIMIT_CORE, 0, 0),
         (resource.RLIMIT_NPROC, 0, 0),  # no new processes (ignored for root: see worker_filter)
     ):
@@ -381,15 +445,10 @@ def worker_main(in_fd: int, out_fd: int, isolation: Isolation) -> None:
     os.close(in_fd)
     if not chunks:  # the runner is shutting down
         return
-    item = json.loads(b"".join(chunks))
+    item = decode(b"".join(chunks))
     del chunks
     limits = item["limits"]
-    _lock_down(
-        out_fd,
-        limits,
-        isolation.worker_filter,
-        os.path.join(isolation.workdir_base, str(os.getpid())),
-    )
+    _lock_down(out_fd, limits, isolation.worker_filter)
     response: str = item["response"]
     max_chars = int(limits["max_message_chars"])
     for index, checker in enumerate(item["checkers"]):
@@ -447,7 +506,7 @@ def _warm_up(preload: str | None) -> None:
     for name in PRELOADED_MODULES:
         __import__(name)
     source = "import re\ndef check(response):\n    return bool(re.search('w', response)) and response == response.lower()\n"
-    item = json.loads(
+    item = decode(
         encode(
             {
                 "response": "warm up",
@@ -486,7 +545,7 @@ def zygote_main(sock: socket.socket, isolation: Isolation, prefork: int, preload
         isolation.preload if preload else None
     )  # before the environment goes: preloads may read it
     os.environ.clear()
-    os.chdir(isolation.workdir_base)
+    os.chdir("/")  # workers write no files: no working directory of their own
     gc.collect()
     gc.freeze()
     gc.disable()
@@ -630,8 +689,10 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 class Job:
-    """One item on its way through workers: one worker, or after a checker ran out of time a
-    fresh one (forked from the same clean zygote) for the checkers still without a verdict.
+    """One item on its way through workers. A generated checker gets a worker of its own; the
+    checkers of a built-in item share one, and after a checker ran out of time or its worker
+    failed, the item goes on in a fresh worker (forked from the same clean zygote) with the
+    checkers still without a verdict.
 
     Time limits are enforced here, from outside the worker, so no checker code can catch,
     ignore or convert them: the checker that runs (number ``len(verdicts)``) has a budget of
@@ -643,12 +704,13 @@ class Job:
     def __init__(self, index: int, item: dict[str, Any], deadline: float) -> None:
         self.index, self.item, self.deadline = index, item, deadline
         self.checkers: list[dict[str, Any]] = item["checkers"]
+        self.builtin: bool = item.get("builtin", False)
         self.verdicts: list[dict[str, Any]] = []
-        self.failure: tuple[str, str] | None = None  # (error_kind, message) for what is left
+        self.failure: tuple[str, str] | None = None  # (error_kind, message) of the worker
         self.retried: set[int] = set()  # checkers given a second, larger budget
-        # the current worker, which runs checkers[offset:]
+        # the current worker, which runs checkers[offset:end]
         self.zygote: Zygote | None = None
-        self.pid, self.out_fd, self.offset = 0, -1, 0
+        self.pid, self.out_fd, self.offset, self.end = 0, -1, 0, 0
         self.buffer = b""
         # the running checker's budgets
         self.factor, self.started, self.cpu_base, self.cpu_check = 1.0, 0.0, 0.0, 0.0
@@ -686,8 +748,8 @@ def _validate_item(item: Any) -> str | None:
             return "each checker needs a string 'id' and 'source'"
         if not isinstance(c.get("kwargs", {}), dict):
             return f"checker {c['id']}: kwargs must be an object"
-    if not isinstance(item.get("libraries", False), bool):
-        return "'libraries' must be true or false"
+    if not isinstance(item.get("builtin", False), bool):
+        return "'builtin' must be true or false"
     return None
 
 
@@ -697,12 +759,12 @@ class Runner:
         set_non_dumpable()
         # Two zygotes: a plain one, small and cheap to fork, for generated checkers; and one with
         # the preloaded libraries of built-in checkers, started on first need (forking it costs
-        # several times more, so items ask for it explicitly with "libraries": true).
+        # several times more).
         self.plain = Zygote(self.isolation, prefork=_cpus() + 2)
         self.with_libraries: Zygote | None = None
 
-    def _zygote_for(self, item: dict[str, Any]) -> Zygote:
-        if not item.get("libraries") or self.isolation.preload is None:
+    def _zygote_for(self, job: Job) -> Zygote:
+        if not job.builtin or self.isolation.preload is None:
             return self.plain
         if self.with_libraries is None:
             self.with_libraries = Zygote(self.isolation, prefork=_cpus() + 2, preload=True)
@@ -720,7 +782,6 @@ class Runner:
         for zygote in (self.plain, self.with_libraries):
             if zygote is not None:
                 zygote.sock.close()
-        shutil.rmtree(self.isolation.workdir_base, ignore_errors=True)
 
     def run(self, items: list[Any], limits: dict[str, float]) -> list[list[dict[str, Any]]]:
         results: list[list[dict[str, Any]] | None] = [None] * len(items)
@@ -750,7 +811,7 @@ class Runner:
         active: dict[int, Job] = {}  # by the current worker's verdict pipe
 
         def launch(job: Job, first: int, factor: float) -> None:
-            """Run checkers[first:] in a fresh worker, or finish the job if none is left."""
+            """Run the checkers from ``first`` on in a fresh worker, or finish the job."""
             if first < len(job.checkers) and self._launch(job, first, factor, limits):
                 active[job.out_fd] = job
                 selector.register(job.out_fd, selectors.EVENT_READ, job)
@@ -761,6 +822,12 @@ class Runner:
             del active[job.out_fd]
             selector.unregister(job.out_fd)
             self._stop(job, wait)
+
+        def fail_current(job: Job, kind: str, message: str) -> None:
+            """The running checker gets an error; the item goes on in a fresh worker."""
+            job.verdicts.append(_error(job.checkers[len(job.verdicts)]["id"], kind, message))
+            job.failure = None
+            launch(job, len(job.verdicts), 1)
 
         queue.reverse()
         while queue or active:
@@ -776,14 +843,14 @@ class Runner:
                 data = os.read(job.out_fd, 1 << 16)
                 if data:
                     self._consume(job, data, limits)
-                if job.failure is None and len(job.verdicts) == len(job.checkers):
-                    stop(job)
-                    results[job.index] = job.verdicts
+                if job.failure is None and len(job.verdicts) == job.end:
+                    stop(job)  # the worker's checkers are done: it runs no further
+                    launch(job, job.end, 1)
                 elif job.failure is not None or not data:
-                    # a worker that ends before reporting every checker: refined from its status
+                    # a worker that ends before reporting its checkers: refined from its status
                     job.failure = job.failure or ("crash", "")
                     stop(job, wait=True)
-                    results[job.index] = self._fill(job)
+                    fail_current(job, *job.failure)
             now = time.monotonic()
             for job in list(active.values()):
                 if now >= job.deadline:
@@ -801,18 +868,13 @@ class Runner:
                 # checker's verdict is a timeout; a built-in checker gets one more try first.
                 stop(job)
                 current = len(job.verdicts)
-                if (
-                    job.item.get("libraries")
-                    and limits["retry_factor"] > 1
-                    and current not in job.retried
-                ):
+                if job.builtin and limits["retry_factor"] > 1 and current not in job.retried:
                     job.retried.add(current)
                     launch(job, current, limits["retry_factor"])
                     continue
                 if current in job.retried:
                     over += f" (on a second try, with {limits['retry_factor']:g}x the budget)"
-                job.verdicts.append(_error(job.checkers[current]["id"], "timeout", over))
-                launch(job, current + 1, 1)
+                fail_current(job, "timeout", over)
         return [r if r is not None else [] for r in results]
 
     def _over_budget(self, job: Job, now: float, limits: dict[str, float]) -> str | None:
@@ -847,16 +909,18 @@ class Runner:
         job.cpu_check = job.started + limits["checker_timeout_s"] * factor
 
     def _launch(self, job: Job, first: int, factor: float, limits: dict[str, float]) -> bool:
-        """Hand checkers[first:] to a fresh worker; False (and job.failure set) if it died."""
-        job.zygote = self._zygote_for(job.item)
+        """Hand checkers from ``first`` on (all of a built-in item's, else one) to a fresh
+        worker; False (and job.failure set) if it died before reading them."""
+        job.zygote = self._zygote_for(job)
         job.pid, in_w, job.out_fd = job.zygote.take()
         job.offset, job.buffer = first, b""
+        job.end = len(job.checkers) if job.builtin else first + 1
         self._begin_checker(job, factor, limits, fresh=True)
         try:
             data = encode(
                 {
                     "response": job.item["response"],
-                    "checkers": job.checkers[first:],
+                    "checkers": job.checkers[first : job.end],
                     "limits": limits,
                 }
             )
@@ -881,11 +945,12 @@ class Runner:
             )
             return
         checkers = job.checkers
-        while b"\n" in job.buffer and job.failure is None:
+        # Nothing after the worker's last verdict is read: the worker is stopped there.
+        while b"\n" in job.buffer and job.failure is None and len(job.verdicts) < job.end:
             line, _, job.buffer = job.buffer.partition(b"\n")
             current = len(job.verdicts)
             try:
-                v = json.loads(line)
+                v = decode(line)
                 ok = (
                     isinstance(v, dict)
                     and v.get("i") == current - job.offset
@@ -894,7 +959,7 @@ class Runner:
                 )
             except ValueError:
                 ok = False
-            if not ok or current >= len(checkers):
+            if not ok:
                 job.failure = ("garbage", f"unexpected output from the worker: {line[:200]!r}")
                 return
             kind = v.get("error_kind") if v["status"] == "error" else None
@@ -910,7 +975,7 @@ class Runner:
                     "duration_s": float(v["duration_s"]),
                 }
             )
-            if current + 1 < len(checkers):
+            if current + 1 < job.end:
                 self._begin_checker(job, 1.0, limits)
 
     def _stop(self, job: Job, wait: bool) -> None:
@@ -920,7 +985,6 @@ class Runner:
             os.kill(job.pid, signal.SIGKILL)  # done or not, it runs no further
         except ProcessLookupError:
             pass
-        shutil.rmtree(os.path.join(self.isolation.workdir_base, str(job.pid)), ignore_errors=True)
         assert job.zygote is not None
         if not wait:
             job.zygote.forget(job.pid)
@@ -1017,7 +1081,7 @@ def main(argv: list[str]) -> int:
     if mode == "once":
         out = argv[argv.index("--out") + 1] if "--out" in argv else None
         try:
-            request = json.loads(sys.stdin.buffer.read())
+            request = decode(sys.stdin.buffer.read())
             runner = Runner(require_seccomp, preload)
             try:
                 reply = handle(runner, request)
@@ -1025,7 +1089,9 @@ def main(argv: list[str]) -> int:
                 runner.close()
         except Exception as ex:
             reply = {"type": "error", "id": None, "error": f"{type(ex).__name__}: {ex}"}
-        data = encode(reply)
+        # ASCII: Inspect's exec decodes stdout with errors="replace"; only the replies'
+        # messages could hold surrogates, and escaped they arrive intact
+        data = json.dumps(reply, separators=(",", ":")).encode("ascii")
         if out:
             with open(out, "wb") as f:
                 f.write(data)

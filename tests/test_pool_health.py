@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -31,37 +33,64 @@ def statuses(results: list[list]) -> list[tuple[str, str | None]]:
     return [(v[0].status, v[0].error_kind) for v in results]
 
 
+# Run in the runner's process tree as its own user (what a checker would be if it escaped its
+# filters): lower the plain zygote's hard limit on open files below what each worker sets for
+# itself, so every later worker dies before running anything while the zygote, the runner and
+# its connection keep working. Prints the zygote's pid.
+POISON_ZYGOTE = """
+import os, resource, sys
+runner = int(sys.argv[1])
+children = sorted(
+    int(p) for p in os.listdir('/proc') if p.isdigit()
+    and open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[1] == str(runner)
+)
+resource.prlimit(children[0], resource.RLIMIT_NOFILE, (60, 60))  # the plain zygote: forked first
+print(children[0])
+"""
+LIMITS = {**LIMITS, "open_files": 64}
+
+
 def poison_local(connection: ProcessConnection) -> None:
-    """Break a runner from outside, as a planted path would: its work directory base becomes a
-    plain file, so every later worker of this runner crashes before running anything (root
-    included, unlike a permission change)."""
-    for entry in Path(connection.tmpdir).iterdir():
-        if entry.is_dir():
-            entry.rename(entry.with_name(entry.name + ".moved"))
-            entry.write_text("planted")
-
-
-def test_local_runtime_close_removes_its_temporary_directories(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    pool = LocalRuntime(size=2, limits=LIMITS, allow_untrusted=True)
-    items = [exact(f"r{i}", prompt_id=f"p{i}") for i in range(70)]  # spread over both runners
-    assert statuses(run(pool, items)) == [("pass", None)] * 70
-    runner_dirs = sorted(tmp_path.iterdir())
-    assert len(runner_dirs) == 2  # one per runner, holding that runner's work directories
-    assert all(any(d.iterdir()) for d in runner_dirs)
-    # a runner replaced after its process was killed leaves nothing behind either
-    victim = pool._all[0]
-    assert isinstance(victim, ProcessConnection)
-    victim.process.kill()
-    assert (
-        statuses(run(pool, [exact(f"x{i}", f"x{i}") for i in range(70)])) == [("pass", None)] * 70
+    subprocess.run(
+        [sys.executable, "-c", POISON_ZYGOTE, str(connection.process.pid)],
+        check=True,
+        capture_output=True,
     )
-    assert pool.restarts == 1
-    assert not Path(victim.tmpdir).exists()
-    poison_local(pool._all[0])  # planted files are removed as well
-    pool.close()
+
+
+def test_host_runner_leaves_no_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers write nothing (so there is nothing to clean up, even after a runner is killed);
+    the temporary directory the runner sees stays empty, whatever checkers try."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    write = (
+        "import os, tempfile\n"
+        "def check(r):\n"
+        "    for path in (os.path.join(os.environ.get('TMPDIR', '/tmp'), 'x'), 'x', '/tmp/x',\n"
+        f"                 {str(tmp_path / 'planted')!r}):\n"
+        "        try:\n"
+        "            open(path, 'w').write(r)\n"
+        "            return True\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return False\n"
+    )
+    pool = LocalRuntime(size=2, limits=LIMITS, allow_untrusted=True)
+    try:
+        items = [exact(f"r{i}", prompt_id=f"p{i}") for i in range(70)]  # spread over both runners
+        writers = [
+            CheckItem(make_spec(prompt_id=f"w{i}", checkers=[("k", "c", write)]), f"w{i}")
+            for i in range(4)
+        ]
+        assert statuses(run(pool, items + writers)) == [("pass", None)] * 70 + [("fail", None)] * 4
+        victim = pool._all[0]
+        assert isinstance(victim, ProcessConnection)
+        victim.process.kill()
+        more = [exact(f"x{i}", f"x{i}") for i in range(70)]
+        assert statuses(run(pool, more)) == [("pass", None)] * 70
+        assert pool.restarts == 1
+    finally:
+        pool.close()
     assert list(tmp_path.iterdir()) == []
 
 
@@ -72,28 +101,51 @@ def test_poisoned_local_runner_is_recycled_and_items_are_not_lost() -> None:
         poisoned = pool._all[0]
         poison_local(poisoned)
         requests = pool.requests
-        items = [exact(f"honest {i}", prompt_id=f"p{i}") for i in range(5)]
-        assert statuses(run(pool, items)) == [("pass", None)] * 5
+        items = [exact(f"honest {i}", prompt_id=f"p{i}") for i in range(12)]
+        assert statuses(run(pool, items)) == [("pass", None)] * 12
         assert poisoned not in pool._all and len(pool._all) == 1
         assert (pool.recycled, pool.restarts) == (1, 1)
-        assert pool.requests == requests + 2  # the whole batch once more, on the fresh runner
+        # the batch, then the items that crashed, once more on the fresh runner
+        assert pool.requests == requests + 2
         # later requests run on the fresh runner
         assert statuses(run(pool, [exact("after")])) == [("pass", None)]
         assert pool.recycled == 1
-        # an item that fails on two runners keeps its own error, and is not retried again
+        # an item that crashes by itself keeps its own error: the canary shows the runner works,
+        # so it is neither recycled nor retried
         requests = pool.requests
         crash = CheckItem(make_spec(prompt_id="bad", checkers=[("k", "c", CRASH)]), "x")
         [[verdict]] = run(pool, [crash])
         assert (verdict.status, verdict.error_kind) == ("error", "crash")
         assert "status 3" in (verdict.message or "")
-        assert pool.recycled == 2 and pool.requests == requests + 2
-        # a reply in which some item succeeded shows the runner works: no recycling
+        assert pool.recycled == 1 and pool.requests == requests + 1
         crash2 = CheckItem(make_spec(prompt_id="bad2", checkers=[("k", "c", CRASH)]), "y")
         assert statuses(run(pool, [crash2, exact("fine")])) == [
             ("error", "crash"),
             ("pass", None),
         ]
-        assert pool.recycled == 2
+        assert pool.recycled == 1
+    finally:
+        pool.close()
+
+
+def test_runner_poisoned_partway_through_a_request_is_recycled() -> None:
+    """Items answered before the runner broke keep their verdicts; those after it are run again
+    on a fresh runner: none lost, none duplicated."""
+    pool = LocalRuntime(size=1, limits={**LIMITS, "parallel": 1}, allow_untrusted=True)
+    try:
+        assert statuses(run(pool, [exact("warm")])) == [("pass", None)]
+        victim = pool._all[0]
+        slow = "import time\ndef check(r):\n    time.sleep(0.2)\n    return r.startswith('n')\n"
+        items = [
+            CheckItem(make_spec(prompt_id=f"n{i}", checkers=[("k", "c", slow)]), f"n{i}")
+            for i in range(20)
+        ]
+        timer = threading.Timer(1.0, poison_local, args=(victim,))
+        timer.start()
+        results = run(pool, items)
+        timer.join()
+        assert statuses(results) == [("pass", None)] * 20
+        assert pool.recycled == 1 and victim not in pool._all
     finally:
         pool.close()
 
@@ -108,18 +160,15 @@ def test_poisoned_container_is_recycled() -> None:
         assert statuses(run(pool, [exact("warm")])) == [("pass", None)]
         before = pool.container_ids()
         victim = before[0]
-        # as the runner's own user (what checker code runs as): the work directory base becomes
-        # a plain file, so every later worker of that container crashes
+        # as the runner's own user, in the container: the runner is PID 1 there
         subprocess.run(
-            [
-                *("docker", "exec", "-u", "10001:10001", victim, "sh", "-c"),
-                'for d in /tmp/harness-checks-*; do mv "$d" "$d.moved" && echo x > "$d"; done',
-            ],
+            ["docker", "exec", "-u", "10001:10001", victim, "python3", "-c", POISON_ZYGOTE, "1"],
             check=True,
             capture_output=True,
         )
-        results = [run(pool, [exact(f"later {i}", prompt_id=f"p{i}")]) for i in range(4)]
-        assert [statuses(r) for r in results] == [[("pass", None)]] * 4
+        # more requests than the victim has workers forked before the poison
+        results = [run(pool, [exact(f"later {i}", prompt_id=f"p{i}")]) for i in range(16)]
+        assert [statuses(r) for r in results] == [[("pass", None)]] * 16
         after = pool.container_ids()
         assert victim not in after and before[1] in after and len(after) == 2
         assert pool.recycled == 1 and pool.restarts == 1

@@ -99,7 +99,7 @@ def run(
 ) -> dict[str, tuple[str, str | None]]:
     item = {
         "response": response,
-        "libraries": libraries,
+        "builtin": libraries,
         "checkers": [{"id": cid, "source": source} for cid, source in checkers],
     }
     reply = connection.request({"type": "check", "id": 1, "items": [item], "limits": limits}, 120)

@@ -6,13 +6,14 @@ answers garbage) is closed and replaced, and its part of the batch is retried â€
 further failure, so one item that brings its runner down ends with an error of its own while
 the others still get verdicts. Nothing is dropped: every checker of every item gets a verdict.
 
-Health is also judged by outcomes, because a runner can be poisoned without its connection
-failing (e.g. a checker that breaks the runner's zygote so that every later worker crashes).
-When every item of a reply errored with a runner-side kind (``crash`` or ``runtime``), the
-runner is suspected rather than the items: it is replaced by a fresh one and those items are
-run once more there; their second answer stands (an item that fails on two runners keeps its
-own error). A reply in which some item succeeded shows the runner still works. The cost is one
-runner start per all-failing reply (an honest batch never pays it).
+Health is also judged by outcomes, because a runner could be poisoned without its connection
+failing (e.g. a zygote whose limits were lowered, so that every later worker crashes). When a
+reply holds items that errored with a runner-side kind (``crash`` or ``runtime``), the runner
+is probed with a canary request (one generated-style and one built-in checker on a known
+response). If the canary fails, the runner is replaced by a fresh one and just those items run
+once more there; their second answer stands (an item that fails on two runners keeps its own
+error). If the canary passes, the runner works and the errors are the items' own. A reply
+without runner-side errors costs nothing; one with them costs one small request.
 """
 
 from __future__ import annotations
@@ -23,12 +24,9 @@ import hashlib
 import json
 import os
 import queue
-import shutil
 import site
-import stat
 import subprocess
 import sys
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -44,6 +42,17 @@ RUNNER_FAULT_KINDS = frozenset({"crash", "runtime"})
 """Error kinds a broken runner produces for honest items (not timeout/memory/exception: those
 are what checker code does to itself)."""
 VERDICT_CACHE_SIZE = 100_000
+_CANARY_CHECKER = {"id": "canary", "source": "def check(r):\n    return r == 'canary'\n"}
+CANARY = {
+    "type": "check",
+    "id": "canary",
+    "items": [
+        {"response": "canary", "checkers": [_CANARY_CHECKER], "builtin": builtin}
+        for builtin in (False, True)
+    ],
+}
+"""A request a healthy runner answers with two passes, sent with the pool's limits (our own
+code: "builtin" only selects the worker kind)."""
 
 
 class UntrustedCodeError(RuntimeError):
@@ -61,8 +70,8 @@ def request_items(items: Sequence[CheckItem]) -> list[dict[str, Any]]:
             "checkers": [
                 {"id": c.id, "source": c.source, "kwargs": c.kwargs} for c in item.spec.checkers
             ],
-            # built-in checkers use libraries preloaded in a separate, heavier zygote
-            "libraries": bool(item.spec.checkers) and is_trusted(item),
+            # trusted: run together, with their libraries preloaded (see sandboxes/runner.py)
+            "builtin": bool(item.spec.checkers) and is_trusted(item),
         }
         for item in items
     ]
@@ -241,15 +250,37 @@ class RunnerPool:
                 half = len(items) // 2
                 return self._run(items[:half], 1) + self._run(items[half:], 1)
             return runtime_errors(items, f"runner failed twice on this item: {ex}")
-        if judge_health and verdicts and all(runner_fault(v) for v in verdicts):
-            # every item failed on the runner's side: suspect the runner, not the items
+        suspects = [i for i, v in enumerate(verdicts) if runner_fault(v)] if judge_health else []
+        if suspects and not self._healthy(connection):
+            # the runner broke, not the items: run them again on a fresh one
             self.recycled += 1
             fresh = self._replace(connection)
             if fresh is None:
                 return verdicts
-            return self._run(items, retries_left, judge_health=False, connection=fresh)
+            again = self._run(
+                [items[i] for i in suspects], retries_left, judge_health=False, connection=fresh
+            )
+            for i, answer in zip(suspects, again, strict=True):
+                verdicts[i] = answer
+            return verdicts
         self._idle.put(connection)
         return verdicts
+
+    def _healthy(self, connection: Connection) -> bool:
+        """Whether the runner still checks honest items (both kinds of worker) correctly."""
+        try:
+            reply = connection.request(
+                {**CANARY, "limits": self.limits}, timeout=self._timeout(len(CANARY["items"]))
+            )
+        except Exception:
+            return False
+        expected = [[{"checker_id": "canary", "status": "pass"}]] * len(CANARY["items"])
+        got = reply.get("items") if isinstance(reply, dict) else None
+        return (
+            isinstance(got, list)
+            and [[{k: v.get(k) for k in ("checker_id", "status")} for v in r] for r in got]
+            == expected
+        )
 
     async def check(self, items: Sequence[CheckItem]) -> list[list[CheckerVerdict]]:
         self.admit(items)
@@ -311,40 +342,10 @@ def runner_path() -> str:
     return str(sandbox_file("runner.py"))
 
 
-def _remove_tree(path: str) -> None:
-    """Remove a directory tree, also where checker code took the owner's permissions away."""
-
-    def retry(func: Callable[..., Any], target: str, _exc: BaseException) -> None:
-        try:
-            os.chmod(os.path.dirname(target), stat.S_IRWXU)
-            os.chmod(target, stat.S_IRWXU)
-            func(target)
-        except OSError:
-            pass
-
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=retry)
-    else:
-        shutil.rmtree(path, onerror=lambda func, target, info: retry(func, target, info[1]))
-
-
 class ProcessConnection:
-    """A runner as a child process of this one, talking frames over its stdin/stdout.
-
-    The runner gets a temporary directory of its own as ``TMPDIR`` (its work directories go
-    there), removed on ``close``: a runner that is killed cannot clean up after itself.
-    """
+    """A runner as a child process of this one, talking frames over its stdin/stdout."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.tmpdir = tempfile.mkdtemp(prefix="harness-runner-")
-        env = {**env, "TMPDIR": self.tmpdir}
-        try:
-            self._start(env)
-        except BaseException:
-            self.close()
-            raise
-
-    def _start(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -359,7 +360,11 @@ class ProcessConnection:
             stdout=subprocess.PIPE,
             env=env,
         )
-        self.info = self.request({"type": "ping"}, timeout=30)
+        try:
+            self.info = self.request({"type": "ping"}, timeout=30)
+        except BaseException:
+            self.close()
+            raise
 
     def request(self, payload: dict[str, Any], timeout: float) -> Any:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -377,13 +382,8 @@ class ProcessConnection:
         return reply
 
     def close(self) -> None:
-        process = getattr(self, "process", None)
-        try:
-            if process is not None:
-                process.kill()
-                process.wait()
-        finally:
-            _remove_tree(self.tmpdir)
+        self.process.kill()
+        self.process.wait()
 
 
 class LocalRuntime(RunnerPool):
