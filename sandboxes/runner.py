@@ -107,7 +107,8 @@ DEFAULT_LIMITS: dict[str, float] = {
 # another pid, no locks or leases another process could wait on, no inotify watches to observe
 # another item's file accesses.
 
-# Refused in the zygote, so every worker inherits them with no per-item cost.
+# Refused in the zygote (with FILESYSTEM_WRITES, DENIED_ARGUMENTS and WRITE_OPENS), so every
+# worker inherits them with no per-item cost.
 DENIED_SYSCALLS = (
     "execve", "execveat",
     "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
@@ -126,7 +127,8 @@ DENIED_SYSCALLS = (
     "name_to_handle_at", "open_by_handle_at",
 )  # fmt: skip
 
-# Refused per worker, once its item is read (the zygote forks; the worker locks itself down).
+# Refused to the process that runs checker code (the zygote and a worker of generated checkers
+# fork), where RLIMIT_NPROC = 0 does not bind: for a runner run as root.
 PROCESS_CREATION = ("fork", "vfork", "clone", "clone3")
 FILESYSTEM_WRITES = (
     "creat", "openat2", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat",
@@ -182,7 +184,7 @@ DENIED_ARGUMENTS: tuple[Rule, ...] = (
     _command("fcntl", 38),  # F_OFD_SETLKW
     _command("fcntl", 1024),  # F_SETLEASE
 )
-WORKER_DENIED_ARGUMENTS: tuple[Rule, ...] = (
+WRITE_OPENS: tuple[Rule, ...] = (
     *_opens_for_writing("open", 1),
     *_opens_for_writing("openat", 2),
 )
@@ -360,10 +362,10 @@ def load_seccomp(program: bytes) -> None:
 class Isolation:
     """How workers are locked down; prepared once by the main process, inherited by fork.
 
-    The zygote installs ``zygote_filter`` (``DENIED_SYSCALLS``) so that every worker inherits
-    it for free. Each worker adds ``worker_filter`` once it has read its item: no new
-    processes and no filesystem writes (the zygote forks; RLIMIT_NPROC = 0 alone would not bind
-    root).
+    The zygote installs ``zygote_filter`` (``DENIED_SYSCALLS``, ``FILESYSTEM_WRITES`` and the
+    argument rules) before it forks any worker, so every worker and checker process inherits
+    it at no cost. The process that runs checker code then seals itself against new processes
+    (RLIMIT_NPROC = 0, and as root, which that limit does not bind, ``process_filter``).
     """
 
     def __init__(self, require_seccomp: bool, preload: str | None = None) -> None:
@@ -372,12 +374,12 @@ class Isolation:
             raise RuntimeError("seccomp is required but libseccomp is not available")
         self.seccomp = seccomp_available()
         self.zygote_filter = (
-            seccomp_program(DENIED_SYSCALLS, DENIED_ARGUMENTS) if self.seccomp else None
-        )
-        self.worker_filter = (
-            seccomp_program(PROCESS_CREATION + FILESYSTEM_WRITES, WORKER_DENIED_ARGUMENTS)
+            seccomp_program(DENIED_SYSCALLS + FILESYSTEM_WRITES, DENIED_ARGUMENTS + WRITE_OPENS)
             if self.seccomp
             else None
+        )
+        self.process_filter = (
+            seccomp_program(PROCESS_CREATION) if self.seccomp and os.getuid() == 0 else None
         )
 
 
@@ -407,8 +409,8 @@ def _describe(ex: BaseException, limit: int) -> str:
     return text[:limit]
 
 
-def _lock_down(out_fd: int, limits: dict[str, float], worker_filter: bytes | None) -> None:
-    """What is per worker: descriptors, resource limits, capabilities, the worker filter."""
+def _lock_down(out_fd: int, limits: dict[str, float]) -> None:
+    """What is per worker: descriptors, resource limits, capabilities (see also ``_seal``)."""
     os.closerange(3, out_fd)  # close_range(2) where available: fast even with huge fd limits
     os.closerange(out_fd + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     if os.getuid() == 0:
@@ -422,11 +424,8 @@ def _lock_down(out_fd: int, limits: dict[str, float], worker_filter: bytes | Non
         (resource.RLIMIT_NOFILE, int(limits["open_files"]), int(limits["open_files"])),
         (resource.RLIMIT_FSIZE, fsize, fsize),  # memfd_create scratch files
         (resource.RLIMIT_CORE, 0, 0),
-        (resource.RLIMIT_NPROC, 0, 0),  # no new processes (ignored for root: see worker_filter)
     ):
         resource.setrlimit(limit, (soft, hard))
-    if worker_filter is not None:
-        load_seccomp(worker_filter)
 
 
 def _send(out_fd: int, obj: dict[str, Any]) -> None:
@@ -437,8 +436,105 @@ def _send(out_fd: int, obj: dict[str, Any]) -> None:
         view = view[written:]
 
 
+def _run_checker(index: int, checker: dict[str, Any], response: str, max_chars: int) -> dict:
+    """One checker's verdict line (``i`` is the checker's index in the worker's list)."""
+    start = time.perf_counter()
+    verdict: dict[str, Any] = {"i": index}
+    try:
+        try:
+            namespace: dict[str, Any] = {"__name__": "checker"}
+            exec(compile(checker["source"], f"<checker {checker['id']}>", "exec"), namespace)
+            check = namespace.get("check")
+            if not callable(check):
+                raise NameError("the checker defines no check() function")
+            result = check(response, **checker.get("kwargs", {}))
+            if type(result) is bool:
+                verdict["status"] = "pass" if result else "fail"
+            else:
+                verdict.update(status="error", error_kind="bad_return")
+                verdict["message"] = f"check() returned {type(result).__name__}, not bool"
+        except (RecursionError, MemoryError):
+            raise
+        except BaseException as ex:  # SystemExit and KeyboardInterrupt included
+            verdict.update(status="error", error_kind="exception", message=_describe(ex, max_chars))
+    except MemoryError:
+        verdict.update(status="error", error_kind="memory", message="memory limit exceeded")
+    except RecursionError as ex:
+        verdict.update(status="error", error_kind="exception", message=_describe(ex, max_chars))
+    verdict["duration_s"] = round(time.perf_counter() - start, 6)
+    return verdict
+
+
+def _seal(process_filter: bytes | None) -> None:
+    """The last step before checker code runs in this process: no new processes."""
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # ignored for root: see process_filter
+    if process_filter is not None:
+        load_seccomp(process_filter)
+
+
+def _in_child(
+    index: int,
+    checker: dict[str, Any],
+    response: str,
+    limits: dict[str, float],
+    out_fd: int,
+    process_filter: bytes | None,
+) -> dict[str, Any]:
+    """Run one generated checker in a child process and return its verdict line.
+
+    The child cannot reach the worker's verdict pipe (it closes it before checker code runs) and
+    cannot touch the worker or a later checker: whatever it writes or patches dies with it, and
+    only its first line, re-numbered here, counts as its verdict.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_fd)
+            os.close(out_fd)
+            _seal(process_filter)
+            _send(write_fd, _run_checker(0, checker, response, int(limits["max_message_chars"])))
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    _send(out_fd, {"i": index, "pid": pid})  # the main process times this process
+    data, cap = b"", int(limits["max_reply_bytes"])
+    while len(data) <= cap and (chunk := os.read(read_fd, 1 << 16)):
+        data += chunk
+    os.close(read_fd)  # a child still writing gets EPIPE; one that never stops is timed out
+    status = os.waitpid(pid, 0)[1]
+    line = data.partition(b"\n")[0]
+    try:
+        verdict = decode(line) if b"\n" in data and len(data) <= cap else None
+    except ValueError:
+        verdict = None
+    if not isinstance(verdict, dict) or verdict.get("status") not in STATUSES:
+        kind, message = (
+            ("output_limit", f"checker wrote more than {cap} bytes")
+            if len(data) > cap
+            else _classify_exit(status)
+            if not data
+            else ("garbage", f"unexpected output from the checker: {line[:200]!r}")
+        )
+        return {
+            "i": index,
+            "status": "error",
+            "error_kind": kind,
+            "message": message,
+            "duration_s": 0.0,
+        }
+    return {**verdict, "i": index}
+
+
 def worker_main(in_fd: int, out_fd: int, isolation: Isolation) -> None:
-    """Read one item (with its limits) from ``in_fd``, run its checkers, write one JSON line per checker."""
+    """Read one item (with its limits) from ``in_fd``, run its checkers, and write to ``out_fd``
+    two JSON lines per checker: ``{"i", "pid"}`` (the process that runs it, which the main
+    process times) before it starts, then its verdict.
+
+    Built-in checkers (trusted) all run in this process. Generated checkers each run in a
+    process of their own: all but the last in children of this one, the last here, once every
+    earlier verdict is sent (so no checker can write or change another's verdict).
+    """
     chunks = []
     while chunk := os.read(in_fd, 1 << 20):
         chunks.append(chunk)
@@ -448,37 +544,21 @@ def worker_main(in_fd: int, out_fd: int, isolation: Isolation) -> None:
     item = decode(b"".join(chunks))
     del chunks
     limits = item["limits"]
-    _lock_down(out_fd, limits, isolation.worker_filter)
+    _lock_down(out_fd, limits)
     response: str = item["response"]
-    max_chars = int(limits["max_message_chars"])
-    for index, checker in enumerate(item["checkers"]):
-        start = time.perf_counter()
-        verdict: dict[str, Any] = {"i": index}
-        try:
-            try:
-                namespace: dict[str, Any] = {"__name__": "checker"}
-                exec(compile(checker["source"], f"<checker {checker['id']}>", "exec"), namespace)
-                check = namespace.get("check")
-                if not callable(check):
-                    raise NameError("the checker defines no check() function")
-                result = check(response, **checker.get("kwargs", {}))
-                if type(result) is bool:
-                    verdict["status"] = "pass" if result else "fail"
-                else:
-                    verdict.update(status="error", error_kind="bad_return")
-                    verdict["message"] = f"check() returned {type(result).__name__}, not bool"
-            except (RecursionError, MemoryError):
-                raise
-            except BaseException as ex:  # SystemExit and KeyboardInterrupt included
-                verdict.update(
-                    status="error", error_kind="exception", message=_describe(ex, max_chars)
-                )
-        except MemoryError:
-            verdict.update(status="error", error_kind="memory", message="memory limit exceeded")
-        except RecursionError as ex:
-            verdict.update(status="error", error_kind="exception", message=_describe(ex, max_chars))
-        verdict["duration_s"] = round(time.perf_counter() - start, 6)
-        _send(out_fd, verdict)
+    checkers = item["checkers"]
+    separate = 0 if item.get("builtin") else len(checkers) - 1
+    for index, checker in enumerate(checkers):
+        if index < separate:
+            _send(
+                out_fd,
+                _in_child(index, checker, response, limits, out_fd, isolation.process_filter),
+            )
+            continue
+        if index == separate:
+            _seal(isolation.process_filter)
+        _send(out_fd, {"i": index, "pid": os.getpid()})
+        _send(out_fd, _run_checker(index, checker, response, int(limits["max_message_chars"])))
 
 
 # -- the zygote: forks clean workers on request ----------------------------------------
@@ -689,10 +769,10 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 class Job:
-    """One item on its way through workers. A generated checker gets a worker of its own; the
-    checkers of a built-in item share one, and after a checker ran out of time or its worker
-    failed, the item goes on in a fresh worker (forked from the same clean zygote) with the
-    checkers still without a verdict.
+    """One item on its way through workers: one worker (whose generated checkers each run in a
+    process of their own, see ``worker_main``), or after a checker ran out of time or the worker
+    failed, a fresh one (forked from the same clean zygote) for the checkers still without a
+    verdict.
 
     Time limits are enforced here, from outside the worker, so no checker code can catch,
     ignore or convert them: the checker that runs (number ``len(verdicts)``) has a budget of
@@ -708,11 +788,12 @@ class Job:
         self.verdicts: list[dict[str, Any]] = []
         self.failure: tuple[str, str] | None = None  # (error_kind, message) of the worker
         self.retried: set[int] = set()  # checkers given a second, larger budget
-        # the current worker, which runs checkers[offset:end]
+        # the current worker, which runs checkers[offset:] (the first with budgets x first_factor)
         self.zygote: Zygote | None = None
-        self.pid, self.out_fd, self.offset, self.end = 0, -1, 0, 0
+        self.pid, self.out_fd, self.offset, self.first_factor = 0, -1, 0, 1.0
         self.buffer = b""
-        # the running checker's budgets
+        # the running checker: its process (the worker or a child of it) and budgets
+        self.checker_pid, self.announced = 0, -1
         self.factor, self.started, self.cpu_base, self.cpu_check = 1.0, 0.0, 0.0, 0.0
 
     def wake_at(self, limits: dict[str, float]) -> float:
@@ -757,6 +838,7 @@ class Runner:
     def __init__(self, require_seccomp: bool = False, preload: str | None = None) -> None:
         self.isolation = Isolation(require_seccomp, preload)
         set_non_dumpable()
+        _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         # Two zygotes: a plain one, small and cheap to fork, for generated checkers; and one with
         # the preloaded libraries of built-in checkers, started on first need (forking it costs
         # several times more).
@@ -843,9 +925,9 @@ class Runner:
                 data = os.read(job.out_fd, 1 << 16)
                 if data:
                     self._consume(job, data, limits)
-                if job.failure is None and len(job.verdicts) == job.end:
+                if job.failure is None and len(job.verdicts) == len(job.checkers):
                     stop(job)  # the worker's checkers are done: it runs no further
-                    launch(job, job.end, 1)
+                    results[job.index] = job.verdicts
                 elif job.failure is not None or not data:
                     # a worker that ends before reporting its checkers: refined from its status
                     job.failure = job.failure or ("crash", "")
@@ -885,7 +967,7 @@ class Runner:
         if now < job.cpu_check:
             return None
         budget = limits["checker_timeout_s"] * job.factor
-        cpu = cpu_seconds(job.pid)
+        cpu = cpu_seconds(job.checker_pid)
         if cpu is None:
             if _PROC:  # the worker is gone: its end of pipe will tell
                 job.cpu_check = now + 0.05
@@ -899,28 +981,29 @@ class Runner:
         return None
 
     def _begin_checker(
-        self, job: Job, factor: float, limits: dict[str, float], fresh: bool = False
+        self, job: Job, pid: int, factor: float, limits: dict[str, float], fresh: bool
     ) -> None:
-        job.factor = factor
+        job.checker_pid, job.factor = pid, factor
         job.started = time.monotonic()
-        # A fresh worker has used next to no CPU (what it did after its fork, reading its item
-        # and locking down counts towards its first checker): no /proc read per item.
-        job.cpu_base = 0.0 if fresh else cpu_seconds(job.pid) or 0.0
+        # A fresh process has used next to no CPU (what a worker did after its fork, reading its
+        # item and locking down, counts towards its first checker): no /proc read for it.
+        job.cpu_base = 0.0 if fresh else cpu_seconds(pid) or 0.0
         job.cpu_check = job.started + limits["checker_timeout_s"] * factor
 
     def _launch(self, job: Job, first: int, factor: float, limits: dict[str, float]) -> bool:
-        """Hand checkers from ``first`` on (all of a built-in item's, else one) to a fresh
-        worker; False (and job.failure set) if it died before reading them."""
+        """Hand the checkers from ``first`` on to a fresh worker; False (and job.failure set) if
+        it died before reading them."""
         job.zygote = self._zygote_for(job)
         job.pid, in_w, job.out_fd = job.zygote.take()
-        job.offset, job.buffer = first, b""
-        job.end = len(job.checkers) if job.builtin else first + 1
-        self._begin_checker(job, factor, limits, fresh=True)
+        job.offset, job.first_factor, job.buffer = first, factor, b""
+        job.announced = first - 1
+        self._begin_checker(job, job.pid, factor, limits, fresh=True)
         try:
             data = encode(
                 {
                     "response": job.item["response"],
-                    "checkers": job.checkers[first : job.end],
+                    "checkers": job.checkers[first:],
+                    "builtin": job.builtin,
                     "limits": limits,
                 }
             )
@@ -946,19 +1029,29 @@ class Runner:
             return
         checkers = job.checkers
         # Nothing after the worker's last verdict is read: the worker is stopped there.
-        while b"\n" in job.buffer and job.failure is None and len(job.verdicts) < job.end:
+        while b"\n" in job.buffer and job.failure is None and len(job.verdicts) < len(checkers):
             line, _, job.buffer = job.buffer.partition(b"\n")
             current = len(job.verdicts)
             try:
                 v = decode(line)
-                ok = (
-                    isinstance(v, dict)
-                    and v.get("i") == current - job.offset
-                    and v.get("status") in STATUSES
-                    and isinstance(v.get("duration_s"), int | float)
-                )
+                ok = isinstance(v, dict) and v.get("i") == current - job.offset
             except ValueError:
                 ok = False
+            if ok and job.announced < current:
+                # the process that runs this checker, announced once, before it starts
+                ok = type(v.get("pid")) is int and v["pid"] > 0
+                if ok:
+                    job.announced = current
+                    first = current == job.offset
+                    self._begin_checker(
+                        job,
+                        v["pid"],
+                        job.first_factor if first else 1.0,
+                        limits,
+                        fresh=first or v["pid"] != job.pid,
+                    )
+                    continue
+            ok = ok and v.get("status") in STATUSES and isinstance(v.get("duration_s"), int | float)
             if not ok:
                 job.failure = ("garbage", f"unexpected output from the worker: {line[:200]!r}")
                 return
@@ -975,16 +1068,20 @@ class Runner:
                     "duration_s": float(v["duration_s"]),
                 }
             )
-            if current + 1 < job.end:
-                self._begin_checker(job, 1.0, limits)
+            # a child that ran the checker is reaped by now: never signal its pid again
+            job.checker_pid = job.pid
 
     def _stop(self, job: Job, wait: bool) -> None:
         """End the job's current worker; with ``wait``, refine a crash from its exit status."""
         os.close(job.out_fd)
-        try:
-            os.kill(job.pid, signal.SIGKILL)  # done or not, it runs no further
-        except ProcessLookupError:
-            pass
+        # done or not, they run no further: first the checker's own process if it is a child of
+        # the worker (not yet reaped while the worker lives, so the pid is still the child's)
+        for pid in dict.fromkeys((job.checker_pid, job.pid)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _reap_orphans()
         assert job.zygote is not None
         if not wait:
             job.zygote.forget(job.pid)
@@ -1002,6 +1099,21 @@ class Runner:
                 _error(c["id"], kind, message) for c in job.checkers[len(job.verdicts) :]
             ]
         return job.verdicts
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _reap_orphans() -> None:
+    """Collect the checker processes of killed workers, which the kernel hands to the main
+    process (a subreaper): in a container whose PID 1 is not the runner they would stay
+    zombies."""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
 
 
 def _classify_exit(status: int) -> tuple[str, str]:

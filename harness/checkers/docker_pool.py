@@ -1,7 +1,7 @@
 """The warm pool: long-lived hardened containers, each running the checker runner.
 
 Requests stream over the container's attached stdin/stdout (no ``docker exec`` per request).
-Hardening: no network, read-only root with a small /tmp tmpfs, non-root user, all
+Hardening: no network, no /dev/shm, read-only root with a small /tmp tmpfs, non-root user, all
 capabilities dropped, no-new-privileges, memory / pids / CPU limits, an empty environment,
 nothing of the host mounted. Containers are labelled with their owner; they stop by
 themselves when the owner goes away (stdin closes, the runner exits, the container is
@@ -135,6 +135,7 @@ class ContainerConnection:
         api = client.api
         host_config = api.create_host_config(
             network_mode="none",
+            ipc_mode="none",  # no /dev/shm (workers may not write files anyway)
             read_only=True,
             tmpfs={"/tmp": f"size={limits.tmpfs_size},mode=1777"},
             cap_drop=["ALL"],

@@ -315,6 +315,10 @@ class RunnerPool:
             self._verdicts.popitem(last=False)
         return results
 
+    def clear_cache(self) -> None:
+        """Forget remembered verdicts (benchmarks measure the runners, not the cache)."""
+        self._verdicts.clear()
+
     def close(self) -> None:
         self._closed = True
         with self._lock:
