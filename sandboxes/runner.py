@@ -56,6 +56,7 @@ checker: {"checker_id", "status": "pass" | "fail" | "error", "error_kind", "mess
 
 from __future__ import annotations
 
+import ast
 import ctypes
 import errno
 import gc
@@ -107,8 +108,9 @@ DEFAULT_LIMITS: dict[str, float] = {
 # another pid, no locks or leases another process could wait on, no inotify watches to observe
 # another item's file accesses.
 
-# Refused in the zygote (with FILESYSTEM_WRITES, DENIED_ARGUMENTS and WRITE_OPENS), so every
-# worker inherits them with no per-item cost.
+# DENIED_SYSCALLS, FILESYSTEM_WRITES, DENIED_ARGUMENTS and WRITE_OPENS are refused in the
+# zygote, before it forks any worker, so that every worker and checker process inherits them at
+# no per-item cost.
 DENIED_SYSCALLS = (
     "execve", "execveat",
     "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
@@ -127,9 +129,6 @@ DENIED_SYSCALLS = (
     "name_to_handle_at", "open_by_handle_at",
 )  # fmt: skip
 
-# Refused to the process that runs checker code (the zygote and a worker of generated checkers
-# fork), where RLIMIT_NPROC = 0 does not bind: for a runner run as root.
-PROCESS_CREATION = ("fork", "vfork", "clone", "clone3")
 FILESYSTEM_WRITES = (
     "creat", "openat2", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat",
     "rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat",
@@ -138,6 +137,9 @@ FILESYSTEM_WRITES = (
     "utime", "utimes", "utimensat", "futimesat",
     "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
 )  # fmt: skip
+# Refused only to the process about to run checker code (the zygote and a worker of generated
+# checkers fork), where RLIMIT_NPROC = 0 does not bind: for a runner run as root.
+PROCESS_CREATION = ("fork", "vfork", "clone", "clone3")
 # ENOSYS rather than EPERM: libc then falls back to the older call, which the rules do cover
 ENOSYS_SYSCALLS = frozenset({"clone3", "openat2"})
 
@@ -436,14 +438,150 @@ def _send(out_fd: int, obj: dict[str, Any]) -> None:
         view = view[written:]
 
 
-def _run_checker(index: int, checker: dict[str, Any], response: str, max_chars: int) -> dict:
+# -- which generated checkers may share their worker ------------------------------------
+#
+# A checker's process is its own (see worker_main) unless its code provably cannot reach
+# anything a later checker of the item uses: then it runs in the item's worker itself, which
+# saves a fork (the main cost of a checker on small machines). Proof by the syntax tree,
+# conservatively: only the modules below, and of them only the listed names, with a module only
+# ever used as ``module.name``; no attribute or dunder name (that is how Python code reaches
+# frames, globals, classes and modules it was not given), no attribute assignment or deletion,
+# no ``global``/``nonlocal``, none of the builtins that reach objects by name or run code.
+# Everything else (``os``, ``sys``, ``ctypes``, classes that set attributes, ...) is not
+# rejected: it runs in a process of its own, where whatever it does dies with it.
+
+SHARED_MODULES: dict[str, tuple[str, ...] | None] = {
+    # None: every public name (C modules with nothing but functions and constants)
+    "math": None,
+    "itertools": None,
+    "unicodedata": None,
+    "re": (
+        "compile", "search", "match", "fullmatch", "split", "findall", "finditer", "sub",
+        "subn", "escape", "error", "Pattern", "Match", "A", "ASCII", "I", "IGNORECASE",
+        "M", "MULTILINE", "S", "DOTALL", "X", "VERBOSE", "U", "UNICODE", "NOFLAG",
+    ),
+    "json": ("dumps", "loads", "JSONDecodeError"),
+    "string": (
+        "ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits",
+        "octdigits", "punctuation", "printable", "whitespace", "capwords",
+    ),
+    "collections": ("Counter", "OrderedDict", "defaultdict", "deque", "namedtuple"),
+    "datetime": ("date", "datetime", "time", "timedelta", "timezone", "MINYEAR", "MAXYEAR"),
+    "statistics": ("mean", "median", "mode", "multimode", "stdev", "pstdev", "variance",
+                   "pvariance", "fmean", "StatisticsError"),
+    "textwrap": ("wrap", "fill", "dedent", "indent", "shorten"),
+    "functools": ("reduce", "partial", "cmp_to_key", "lru_cache", "cache"),
+}  # fmt: skip
+UNSHARED_BUILTINS = frozenset(
+    {
+        "eval", "exec", "compile", "open", "globals", "locals", "vars", "getattr",
+        "setattr", "delattr", "breakpoint", "input", "help", "exit", "quit",
+    }
+)  # fmt: skip
+# attributes of frames, generators, coroutines, tracebacks, code and functions
+UNSHARED_ATTRIBUTE_PREFIXES = ("_", "gi_", "cr_", "ag_", "f_", "tb_", "co_", "func_", "im_")
+
+
+def shares_nothing(tree: Any) -> bool:
+    """Whether a checker's syntax tree (``ast.Module``) stays within the rules above. One walk:
+    an attribute is met before the name it is read from (breadth first)."""
+    modules: dict[str, tuple[str, ...] | None] = {}
+    names: list[tuple[str, Any]] = []
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Name:
+            names.append((node.id, node))
+        elif kind is ast.Attribute:
+            if type(node.ctx) is not ast.Load or node.attr.startswith(UNSHARED_ATTRIBUTE_PREFIXES):
+                return False
+            if type(node.value) is ast.Name:
+                node.value.parent_attribute = node
+        elif kind is ast.Import:
+            for alias in node.names:
+                if alias.name not in SHARED_MODULES:
+                    return False
+                modules[alias.asname or alias.name] = SHARED_MODULES[alias.name]
+        elif kind is ast.ImportFrom:
+            allowed = SHARED_MODULES.get(node.module or "", ())
+            if node.level or allowed == ():
+                return False
+            for alias in node.names:
+                if alias.name.startswith(("_", "*")) or (
+                    allowed is not None and alias.name not in allowed
+                ):
+                    return False
+        # classes (attributes, metaclasses, class-level imports) and other scopes' names
+        elif kind in (ast.ClassDef, ast.Global, ast.Nonlocal):
+            return False
+        if kind in _BINDINGS:
+            names += [(name, node) for name in _identifiers(node)]
+    return not any(
+        name.startswith("__")
+        or name in UNSHARED_BUILTINS
+        or (name in modules and not _module_use(node, modules))
+        for name, node in names
+    )
+
+
+_BINDINGS = (
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.arg, ast.alias, ast.keyword, ast.ExceptHandler,
+    ast.MatchAs, ast.MatchStar, ast.MatchClass, ast.MatchMapping,
+)  # fmt: skip
+
+
+def _identifiers(node: Any) -> list[str]:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return [node.name]
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, ast.alias):
+        return [node.asname or node.name.split(".")[0]]
+    if isinstance(node, ast.keyword):
+        return [node.arg] if node.arg else []
+    if isinstance(node, ast.MatchClass):
+        return list(node.kwd_attrs)
+    if isinstance(node, ast.MatchMapping):
+        return [node.rest] if node.rest else []
+    return [node.name] if node.name else []  # ExceptHandler, MatchAs, MatchStar
+
+
+def _module_use(node: Any, modules: dict[str, tuple[str, ...] | None]) -> bool:
+    """A module name may only be imported, or read as ``module.<allowed name>``."""
+    if isinstance(node, ast.alias):
+        return True
+    parent = getattr(node, "parent_attribute", None)
+    if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load) or parent is None:
+        return False
+    allowed = modules[node.id]
+    return allowed is None or parent.attr in allowed
+
+
+def _compile(checker: dict[str, Any]) -> tuple[Any, bool]:
+    """The checker's code object, or the exception compiling it raised (then its verdict), and
+    whether it may share the item's worker (``shares_nothing``).
+
+    Compiling runs none of the checker's code, so the worker compiles every checker before any
+    runs: a checker's own process then never runs the compiler, whose code pages every fresh
+    process would otherwise fault in again."""
+    try:
+        tree = ast.parse(checker["source"], f"<checker {checker['id']}>")
+        return compile(tree, f"<checker {checker['id']}>", "exec"), shares_nothing(tree)
+    except BaseException as ex:  # nothing of the checker runs: its verdict is this error
+        return ex, True
+
+
+def _run_checker(
+    index: int, checker: dict[str, Any], code: Any, response: str, max_chars: int
+) -> dict:
     """One checker's verdict line (``i`` is the checker's index in the worker's list)."""
     start = time.perf_counter()
     verdict: dict[str, Any] = {"i": index}
     try:
         try:
+            if isinstance(code, BaseException):
+                raise code
             namespace: dict[str, Any] = {"__name__": "checker"}
-            exec(compile(checker["source"], f"<checker {checker['id']}>", "exec"), namespace)
+            exec(code, namespace)
             check = namespace.get("check")
             if not callable(check):
                 raise NameError("the checker defines no check() function")
@@ -475,10 +613,11 @@ def _seal(process_filter: bytes | None) -> None:
 def _in_child(
     index: int,
     checker: dict[str, Any],
+    code: Any,
     response: str,
     limits: dict[str, float],
     out_fd: int,
-    process_filter: bytes | None,
+    isolation: Isolation,
 ) -> dict[str, Any]:
     """Run one generated checker in a child process and return its verdict line.
 
@@ -492,8 +631,9 @@ def _in_child(
         try:
             os.close(read_fd)
             os.close(out_fd)
-            _seal(process_filter)
-            _send(write_fd, _run_checker(0, checker, response, int(limits["max_message_chars"])))
+            _seal(isolation.process_filter)
+            max_chars = int(limits["max_message_chars"])
+            _send(write_fd, _run_checker(0, checker, code, response, max_chars))
         finally:
             os._exit(0)
     os.close(write_fd)
@@ -531,9 +671,12 @@ def worker_main(in_fd: int, out_fd: int, isolation: Isolation) -> None:
     two JSON lines per checker: ``{"i", "pid"}`` (the process that runs it, which the main
     process times) before it starts, then its verdict.
 
-    Built-in checkers (trusted) all run in this process. Generated checkers each run in a
-    process of their own: all but the last in children of this one, the last here, once every
-    earlier verdict is sent (so no checker can write or change another's verdict).
+    Built-in checkers (trusted) all run in this process, in order. A generated checker runs in
+    a process of its own unless it provably shares nothing with the others
+    (``shares_nothing``): those run in children of this process first, then, with this
+    process sealed, the checkers that share nothing, then the last one that needed a process of
+    its own, here, once every other verdict is sent. So no checker can write or change
+    another's verdict, and a fork is paid only where it is needed.
     """
     chunks = []
     while chunk := os.read(in_fd, 1 << 20):
@@ -547,18 +690,20 @@ def worker_main(in_fd: int, out_fd: int, isolation: Isolation) -> None:
     _lock_down(out_fd, limits)
     response: str = item["response"]
     checkers = item["checkers"]
-    separate = 0 if item.get("builtin") else len(checkers) - 1
-    for index, checker in enumerate(checkers):
-        if index < separate:
-            _send(
-                out_fd,
-                _in_child(index, checker, response, limits, out_fd, isolation.process_filter),
-            )
-            continue
-        if index == separate:
-            _seal(isolation.process_filter)
-        _send(out_fd, {"i": index, "pid": os.getpid()})
-        _send(out_fd, _run_checker(index, checker, response, int(limits["max_message_chars"])))
+    max_chars = int(limits["max_message_chars"])
+    compiled = [_compile(c) for c in checkers]
+    order = list(range(len(checkers)))
+    if not item.get("builtin"):
+        alone = [k for k in order if not compiled[k][1]]
+        for k in alone[:-1]:
+            verdict = _in_child(k, checkers[k], compiled[k][0], response, limits, out_fd, isolation)
+            _send(out_fd, verdict)
+        order = [k for k in order if compiled[k][1]] + alone[-1:]
+    _seal(isolation.process_filter)
+    for k in order:
+        _send(out_fd, {"i": k, "pid": os.getpid()})
+        _send(out_fd, _run_checker(k, checkers[k], compiled[k][0], response, max_chars))
+        gc.collect(0)  # what a checker left in reference cycles (gc is off: all in generation 0)
 
 
 # -- the zygote: forks clean workers on request ----------------------------------------
@@ -595,10 +740,12 @@ def _warm_up(preload: str | None) -> None:
             }
         )
     )
-    namespace: dict[str, Any] = {"__name__": "checker"}
-    exec(compile(item["checkers"][0]["source"], "<warm-up>", "exec"), namespace)
-    namespace["check"](item["response"])
-    encode({"i": 0, "status": "pass", "duration_s": 0.0})
+    checker = item["checkers"][0]
+    code, _ = _compile(checker)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    _send(devnull, _run_checker(0, checker, code, item["response"], 100))
+    os.close(devnull)
+    gc.collect()
     if preload:  # trusted file shipped with the runner: libraries of built-in checkers
         try:
             with open(preload, encoding="utf-8") as f:
@@ -769,15 +916,16 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 class Job:
-    """One item on its way through workers: one worker (whose generated checkers each run in a
-    process of their own, see ``worker_main``), or after a checker ran out of time or the worker
-    failed, a fresh one (forked from the same clean zygote) for the checkers still without a
-    verdict.
+    """One item on its way through workers: one worker, or after a checker ran out of time or
+    the worker failed, a fresh one (forked from the same clean zygote) for the checkers still
+    without a verdict.
 
-    Time limits are enforced here, from outside the worker, so no checker code can catch,
-    ignore or convert them: the checker that runs (number ``len(verdicts)``) has a budget of
-    CPU seconds, read from /proc, and a much larger wall-clock budget for code that sleeps or
-    blocks; over either, its worker is killed and its verdict is error/timeout whatever it
+    The worker announces each checker before it starts, with the process that runs it (the
+    worker itself or a child of it, see ``worker_main``), then sends its verdict; it may run
+    the checkers in any order. Time limits are enforced here, from outside, so no checker code
+    can catch, ignore or convert them: the announced checker has a budget of CPU seconds, read
+    from /proc, and a much larger wall-clock budget for code that sleeps or blocks; over
+    either, its process and the worker are killed and its verdict is error/timeout whatever it
     would have returned. The item has a wall-clock deadline for all its checkers.
     """
 
@@ -785,18 +933,33 @@ class Job:
         self.index, self.item, self.deadline = index, item, deadline
         self.checkers: list[dict[str, Any]] = item["checkers"]
         self.builtin: bool = item.get("builtin", False)
-        self.verdicts: list[dict[str, Any]] = []
+        self.verdicts: dict[int, dict[str, Any]] = {}
         self.failure: tuple[str, str] | None = None  # (error_kind, message) of the worker
         self.retried: set[int] = set()  # checkers given a second, larger budget
-        # the current worker, which runs checkers[offset:] (the first with budgets x first_factor)
+        # the current worker: the checkers it was given (its index i is assigned[i])
         self.zygote: Zygote | None = None
-        self.pid, self.out_fd, self.offset, self.first_factor = 0, -1, 0, 1.0
-        self.buffer = b""
-        # the running checker: its process (the worker or a child of it) and budgets
-        self.checker_pid, self.announced = 0, -1
+        self.pid, self.out_fd, self.buffer = 0, -1, b""
+        self.assigned: list[int] = []
+        self.announced: set[int] = set()
+        # the running checker: its index, its process (the worker or a child) and budgets
+        self.running: int | None = None
+        self.checker_pid = 0
         self.factor, self.started, self.cpu_base, self.cpu_check = 1.0, 0.0, 0.0, 0.0
 
+    def pending(self) -> list[int]:
+        return [k for k in range(len(self.checkers)) if k not in self.verdicts]
+
+    def results(self) -> list[dict[str, Any]]:
+        """One verdict per checker, an error for each left without one."""
+        kind, message = self.failure or ("crash", "worker stopped early")
+        return [
+            self.verdicts.get(k) or _error(c["id"], kind, message)
+            for k, c in enumerate(self.checkers)
+        ]
+
     def wake_at(self, limits: dict[str, float]) -> float:
+        if self.running is None:
+            return self.deadline
         return min(
             self.deadline,
             self.started + limits["checker_wall_s"] * self.factor,
@@ -892,13 +1055,13 @@ class Runner:
         selector = selectors.DefaultSelector()
         active: dict[int, Job] = {}  # by the current worker's verdict pipe
 
-        def launch(job: Job, first: int, factor: float) -> None:
-            """Run the checkers from ``first`` on in a fresh worker, or finish the job."""
-            if first < len(job.checkers) and self._launch(job, first, factor, limits):
+        def launch(job: Job, retry: int | None = None) -> None:
+            """Run the checkers still without a verdict in a fresh worker, or finish the job."""
+            if job.pending() and self._launch(job, retry, limits):
                 active[job.out_fd] = job
                 selector.register(job.out_fd, selectors.EVENT_READ, job)
             else:
-                results[job.index] = self._fill(job)
+                results[job.index] = job.results()
 
         def stop(job: Job, wait: bool = False) -> None:
             del active[job.out_fd]
@@ -906,16 +1069,18 @@ class Runner:
             self._stop(job, wait)
 
         def fail_current(job: Job, kind: str, message: str) -> None:
-            """The running checker gets an error; the item goes on in a fresh worker."""
-            job.verdicts.append(_error(job.checkers[len(job.verdicts)]["id"], kind, message))
-            job.failure = None
-            launch(job, len(job.verdicts), 1)
+            """The running checker (else the first without a verdict) gets an error; the item
+            goes on in a fresh worker."""
+            current = job.running if job.running is not None else job.pending()[0]
+            job.verdicts[current] = _error(job.checkers[current]["id"], kind, message)
+            job.failure, job.running = None, None
+            launch(job)
 
         queue.reverse()
         while queue or active:
             while queue and len(active) < parallel:
                 index = queue.pop()
-                launch(Job(index, items[index], time.monotonic() + limits["item_timeout_s"]), 0, 1)
+                launch(Job(index, items[index], time.monotonic() + limits["item_timeout_s"]))
             if not active:
                 continue
             now = time.monotonic()
@@ -927,7 +1092,7 @@ class Runner:
                     self._consume(job, data, limits)
                 if job.failure is None and len(job.verdicts) == len(job.checkers):
                     stop(job)  # the worker's checkers are done: it runs no further
-                    results[job.index] = job.verdicts
+                    results[job.index] = job.results()
                 elif job.failure is not None or not data:
                     # a worker that ends before reporting its checkers: refined from its status
                     job.failure = job.failure or ("crash", "")
@@ -941,7 +1106,7 @@ class Runner:
                         f"item exceeded its {limits['item_timeout_s']:g} s deadline",
                     )
                     stop(job)
-                    results[job.index] = self._fill(job)
+                    results[job.index] = job.results()
                     continue
                 over = self._over_budget(job, now, limits)
                 if over is None:
@@ -949,10 +1114,12 @@ class Runner:
                 # Out of time: the worker is killed (nothing in it can prevent that) and the
                 # checker's verdict is a timeout; a built-in checker gets one more try first.
                 stop(job)
-                current = len(job.verdicts)
+                current = job.running
+                assert current is not None
                 if job.builtin and limits["retry_factor"] > 1 and current not in job.retried:
                     job.retried.add(current)
-                    launch(job, current, limits["retry_factor"])
+                    job.running = None
+                    launch(job, retry=current)
                     continue
                 if current in job.retried:
                     over += f" (on a second try, with {limits['retry_factor']:g}x the budget)"
@@ -961,6 +1128,8 @@ class Runner:
 
     def _over_budget(self, job: Job, now: float, limits: dict[str, float]) -> str | None:
         """Why the running checker is out of time, or None (then its next CPU check is set)."""
+        if job.running is None:  # between checkers: only the item's deadline applies
+            return None
         wall = limits["checker_wall_s"] * job.factor
         if now >= job.started + wall:
             return f"check ran longer than {wall:g} s (wall clock)"
@@ -969,7 +1138,7 @@ class Runner:
         budget = limits["checker_timeout_s"] * job.factor
         cpu = cpu_seconds(job.checker_pid)
         if cpu is None:
-            if _PROC:  # the worker is gone: its end of pipe will tell
+            if _PROC:  # the process is gone: the worker's pipe will tell
                 job.cpu_check = now + 0.05
                 return None
             cpu = job.cpu_base + now - job.started  # no /proc: wall clock stands in
@@ -981,28 +1150,29 @@ class Runner:
         return None
 
     def _begin_checker(
-        self, job: Job, pid: int, factor: float, limits: dict[str, float], fresh: bool
+        self, job: Job, index: int, pid: int, factor: float, limits: dict[str, float], fresh: bool
     ) -> None:
-        job.checker_pid, job.factor = pid, factor
+        job.running, job.checker_pid, job.factor = index, pid, factor
         job.started = time.monotonic()
         # A fresh process has used next to no CPU (what a worker did after its fork, reading its
         # item and locking down, counts towards its first checker): no /proc read for it.
         job.cpu_base = 0.0 if fresh else cpu_seconds(pid) or 0.0
         job.cpu_check = job.started + limits["checker_timeout_s"] * factor
 
-    def _launch(self, job: Job, first: int, factor: float, limits: dict[str, float]) -> bool:
-        """Hand the checkers from ``first`` on to a fresh worker; False (and job.failure set) if
-        it died before reading them."""
+    def _launch(self, job: Job, retry: int | None, limits: dict[str, float]) -> bool:
+        """Hand the checkers still without a verdict to a fresh worker (``retry``: the one
+        given its budgets x retry_factor); False (and job.failure set) if it died before
+        reading them."""
         job.zygote = self._zygote_for(job)
         job.pid, in_w, job.out_fd = job.zygote.take()
-        job.offset, job.first_factor, job.buffer = first, factor, b""
-        job.announced = first - 1
-        self._begin_checker(job, job.pid, factor, limits, fresh=True)
+        job.assigned, job.announced, job.buffer = job.pending(), set(), b""
+        job.running, job.checker_pid = None, job.pid
+        job.factor = limits["retry_factor"] if retry is not None else 1.0
         try:
             data = encode(
                 {
                     "response": job.item["response"],
-                    "checkers": job.checkers[first:],
+                    "checkers": [job.checkers[k] for k in job.assigned],
                     "builtin": job.builtin,
                     "limits": limits,
                 }
@@ -1027,49 +1197,57 @@ class Runner:
                 f"worker wrote more than {int(limits['max_reply_bytes'])} bytes",
             )
             return
-        checkers = job.checkers
-        # Nothing after the worker's last verdict is read: the worker is stopped there.
-        while b"\n" in job.buffer and job.failure is None and len(job.verdicts) < len(checkers):
+        # Nothing after the item's last verdict is read: the worker is stopped there.
+        while b"\n" in job.buffer and job.failure is None and len(job.verdicts) < len(job.checkers):
             line, _, job.buffer = job.buffer.partition(b"\n")
-            current = len(job.verdicts)
             try:
                 v = decode(line)
-                ok = isinstance(v, dict) and v.get("i") == current - job.offset
+                local = v.get("i") if isinstance(v, dict) else None
+                ok = type(local) is int and 0 <= local < len(job.assigned)
             except ValueError:
                 ok = False
-            if ok and job.announced < current:
-                # the process that runs this checker, announced once, before it starts
-                ok = type(v.get("pid")) is int and v["pid"] > 0
+            if ok and "pid" in v:
+                # A checker starts, in the worker or a child of it. Each is announced once,
+                # before it runs, and only code of the worker's own can announce one: every
+                # other checker has been announced (and has its verdict) before the one
+                # checker that may run unshared code in the worker starts.
+                pid = v["pid"]
+                ok = (
+                    job.running is None
+                    and local not in job.announced
+                    and type(pid) is int
+                    and pid > 0
+                )
                 if ok:
-                    job.announced = current
-                    first = current == job.offset
-                    self._begin_checker(
-                        job,
-                        v["pid"],
-                        job.first_factor if first else 1.0,
-                        limits,
-                        fresh=first or v["pid"] != job.pid,
-                    )
+                    index = job.assigned[local]
+                    first = not job.announced
+                    job.announced.add(local)
+                    factor = job.factor if first else 1.0  # a retry is the worker's first
+                    self._begin_checker(job, index, pid, factor, limits, first or pid != job.pid)
                     continue
-            ok = ok and v.get("status") in STATUSES and isinstance(v.get("duration_s"), int | float)
+            elif ok:
+                ok = (
+                    job.running == job.assigned[local]
+                    and v.get("status") in STATUSES
+                    and isinstance(v.get("duration_s"), int | float)
+                )
             if not ok:
                 job.failure = ("garbage", f"unexpected output from the worker: {line[:200]!r}")
                 return
             kind = v.get("error_kind") if v["status"] == "error" else None
             message = v.get("message") if v["status"] == "error" else None
-            job.verdicts.append(
-                {
-                    "checker_id": checkers[current]["id"],
-                    "status": v["status"],
-                    "error_kind": str(kind) if kind is not None else None,
-                    "message": str(message)[: int(limits["max_message_chars"])]
-                    if message is not None
-                    else None,
-                    "duration_s": float(v["duration_s"]),
-                }
-            )
+            index = job.running
+            job.verdicts[index] = {
+                "checker_id": job.checkers[index]["id"],
+                "status": v["status"],
+                "error_kind": str(kind) if kind is not None else None,
+                "message": str(message)[: int(limits["max_message_chars"])]
+                if message is not None
+                else None,
+                "duration_s": float(v["duration_s"]),
+            }
             # a child that ran the checker is reaped by now: never signal its pid again
-            job.checker_pid = job.pid
+            job.running, job.checker_pid = None, job.pid
 
     def _stop(self, job: Job, wait: bool) -> None:
         """End the job's current worker; with ``wait``, refine a crash from its exit status."""
@@ -1089,16 +1267,6 @@ class Runner:
         status = job.zygote.wait(job.pid)
         if job.failure is not None and job.failure[0] == "crash":
             job.failure = _classify_exit(status)
-
-    @staticmethod
-    def _fill(job: Job) -> list[dict[str, Any]]:
-        """The job's verdicts, with an error for each checker left without one."""
-        if len(job.verdicts) < len(job.checkers):
-            kind, message = job.failure or ("crash", "worker stopped early")
-            job.verdicts += [
-                _error(c["id"], kind, message) for c in job.checkers[len(job.verdicts) :]
-            ]
-        return job.verdicts
 
 
 PR_SET_CHILD_SUBREAPER = 36

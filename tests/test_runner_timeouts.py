@@ -204,7 +204,9 @@ def test_item_deadline_still_ends_an_item_with_timeouts(runner: ProcessConnectio
     sleeper = "import time\ndef check(r):\n    time.sleep(60)\n    return True\n"
     limits = {"checker_timeout_s": 1.0, "checker_wall_s": 30.0, "item_timeout_s": 1.5}
     start = time.monotonic()
-    got = run(runner, [("ok", HONEST), ("sleeps", sleeper), ("later", HONEST)], limits)
+    # each needs a process of its own (it imports time): they run in order
+    honest = "import time\ndef check(r):\n    return True\n"
+    got = run(runner, [("ok", honest), ("sleeps", sleeper), ("later", honest)], limits)
     assert time.monotonic() - start < 10
     assert got == {
         "ok": ("pass", None),
