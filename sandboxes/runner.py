@@ -88,8 +88,10 @@ DEFAULT_LIMITS: dict[str, float] = {
     "max_response_bytes": 16 * 1024 * 1024,  # an item's response, UTF-8
     "max_reply_bytes": 1024 * 1024,  # what one worker may write back
     "max_message_chars": 1000,  # per error message
-    "parallel": 0,  # concurrent workers; 0 = number of CPUs available
+    "parallel": 0,  # concurrent workers (at most MAX_PARALLEL); 0 = number of CPUs available
 }
+MAX_PARALLEL = 32
+PREFORK = 6  # idle workers each zygote keeps ready (taking one costs a message, not a fork)
 
 # What checker code may not do, as seccomp rules (refused with EPERM). Together they are the
 # isolation contract between items: one item's code can neither read nor write anything another
@@ -998,6 +1000,12 @@ def _validate_item(item: Any) -> str | None:
 
 
 class Runner:
+    """Runs requests: validates items, schedules them over at most ``parallel`` workers.
+
+    Processes at most: the main process, two zygotes with ``PREFORK`` idle workers each, and per
+    running item a worker and one checker process (a container's pids limit must allow it).
+    """
+
     def __init__(self, require_seccomp: bool = False, preload: str | None = None) -> None:
         self.isolation = Isolation(require_seccomp, preload)
         set_non_dumpable()
@@ -1005,14 +1013,14 @@ class Runner:
         # Two zygotes: a plain one, small and cheap to fork, for generated checkers; and one with
         # the preloaded libraries of built-in checkers, started on first need (forking it costs
         # several times more).
-        self.plain = Zygote(self.isolation, prefork=_cpus() + 2)
+        self.plain = Zygote(self.isolation, prefork=PREFORK)
         self.with_libraries: Zygote | None = None
 
     def _zygote_for(self, job: Job) -> Zygote:
         if not job.builtin or self.isolation.preload is None:
             return self.plain
         if self.with_libraries is None:
-            self.with_libraries = Zygote(self.isolation, prefork=_cpus() + 2, preload=True)
+            self.with_libraries = Zygote(self.isolation, prefork=PREFORK, preload=True)
         return self.with_libraries
 
     def info(self) -> dict[str, Any]:
@@ -1051,7 +1059,7 @@ class Runner:
                 results[index] = [_error(c["id"], "input_limit", message) for c in item["checkers"]]
             else:
                 queue.append(index)
-        parallel = int(limits["parallel"]) or _cpus()
+        parallel = min(int(limits["parallel"]) or _cpus(), MAX_PARALLEL)
         selector = selectors.DefaultSelector()
         active: dict[int, Job] = {}  # by the current worker's verdict pipe
 
@@ -1299,6 +1307,7 @@ def _classify_exit(status: int) -> tuple[str, str]:
 
 
 def _cpus() -> int:
+    """CPUs this process may run on (the default number of concurrent workers)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:

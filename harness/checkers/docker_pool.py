@@ -51,7 +51,7 @@ def docker_available() -> bool:
 @dataclass(frozen=True)
 class ContainerLimits:
     memory: str = "1g"
-    pids: int = 64
+    pids: int = 128  # the runner's processes at most (see sandboxes/runner.py Runner)
     cpus: float | None = None
     """CPU quota per container (None: no quota; the runner uses as many workers as CPUs)."""
     tmpfs_size: str = "64m"
