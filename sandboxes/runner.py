@@ -650,22 +650,21 @@ def _in_child(
         verdict = decode(line) if b"\n" in data and len(data) <= cap else None
     except ValueError:
         verdict = None
-    if not isinstance(verdict, dict) or verdict.get("status") not in STATUSES:
-        kind, message = (
-            ("output_limit", f"checker wrote more than {cap} bytes")
-            if len(data) > cap
-            else _classify_exit(status)
-            if not data
-            else ("garbage", f"unexpected output from the checker: {line[:200]!r}")
-        )
-        return {
-            "i": index,
-            "status": "error",
-            "error_kind": kind,
-            "message": message,
-            "duration_s": 0.0,
-        }
-    return {**verdict, "i": index}
+    if (
+        isinstance(verdict, dict)
+        and verdict.get("status") in STATUSES
+        and isinstance(verdict.get("duration_s"), int | float)
+    ):
+        keys = ("status", "error_kind", "message", "duration_s")
+        return {"i": index, **{k: verdict.get(k) for k in keys}}
+    kind, message = (
+        ("output_limit", f"checker wrote more than {cap} bytes")
+        if len(data) > cap
+        else _classify_exit(status)
+        if not data
+        else ("garbage", f"unexpected output from the checker: {line[:200]!r}")
+    )
+    return {"i": index, "status": "error", "error_kind": kind, "message": message, "duration_s": 0}
 
 
 def worker_main(in_fd: int, out_fd: int, isolation: Isolation) -> None:

@@ -139,3 +139,58 @@ def test_a_checker_cannot_forge_another_checkers_verdict(
         "v_alone": ("fail", None),
     }
     assert [(v.status, v.error_kind) for v in results[1]] == [("fail", None)]
+
+
+CHILD_FAILURES = {
+    "exits": ("import os\ndef check(r):\n    os._exit(7)\n", ("error", "crash"), "status 7"),
+    "segfault": (
+        "import ctypes\ndef check(r):\n    return ctypes.c_char.from_address(8).value == b'x'\n",
+        ("error", "crash"),
+        "SIGSEGV",
+    ),
+    "floods": (
+        "import os\ndef check(r):\n    for fd in range(3, 64):\n        try:\n"
+        "            os.write(fd, b'x' * (2 << 20))\n        except OSError:\n            pass\n"
+        "    return True\n",
+        ("error", "output_limit"),
+        "more than",
+    ),
+    "garbage": (
+        "import os\ndef check(r):\n    for fd in range(3, 64):\n        try:\n"
+        "            os.write(fd, b'nonsense\\n')\n        except OSError:\n            pass\n"
+        "    os._exit(0)\n",
+        ("error", "garbage"),
+        "nonsense",
+    ),
+    "spins": (
+        "import os\ndef check(r):\n    while True:\n        pass\n",
+        ("error", "timeout"),
+        "CPU",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CHILD_FAILURES))
+def test_a_failing_checker_process_is_that_checkers_error_only(
+    local: LocalRuntime, name: str
+) -> None:
+    """A checker in a process of its own that dies, floods, writes garbage or spins gets its
+    error; the checkers around it (in processes of their own or in the worker) keep theirs."""
+    source, expected, message = CHILD_FAILURES[name]
+    own = "import os\ndef check(r):\n    return r == 'mine'\n"
+    checkers = [
+        ("before", own),
+        ("bad", source),
+        ("after", own),
+        ("shared", "def check(r):\n    return r == 'mine'\n"),
+    ]
+    spec = make_spec(checkers=[(cid, f"constraint {cid}", src) for cid, src in checkers])
+    [verdicts] = asyncio.run(local.check([CheckItem(spec, "mine")]))
+    got = {v.checker_id: (v.status, v.error_kind) for v in verdicts}
+    assert got == {
+        "before": ("pass", None),
+        "bad": expected,
+        "after": ("pass", None),
+        "shared": ("pass", None),
+    }
+    assert message in (verdicts[1].message or "")
