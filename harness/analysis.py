@@ -9,6 +9,9 @@ one row per item, with the same keys as ``samples_df`` / ``evals_df`` (``eval_id
 Every (sample, epoch) of every log is read (scores before epoch reduction), and every reward
 scorer in a log: a log re-scored with ``inspect score --action append`` has a second scorer
 (``hybrid_reward1``), told apart by the ``scorer`` column.
+
+``unscored_df`` lists the (sample, epoch, scorer) judgments of any task of this project that have
+no score, with the reason: exactly those its ``*unscored`` metrics count.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ CHECK_COLUMNS = [
     "message",
     "duration_s",
 ]
+UNSCORED_COLUMNS = [*KEYS, "missing", "reason"]
 
 _RESULTS = "reward_results"
 
@@ -229,3 +233,125 @@ def checks_df(logs: Logs, parallel: bool | int = False) -> pd.DataFrame:
                 }
             )
     return _frame(rows, CHECK_COLUMNS)
+
+
+# -- unscored judgments, of any scorer -------------------------------------------------------
+
+_UNSCORED_KEYS = "unscored_keys"
+_SCORES = "score_summary"
+_REWARD_UNSCORED = "reward_unscored"
+
+
+def _unscored_keys(log: EvalLog) -> str:
+    """JSON {scorer: [value keys]}: the ``Score.value`` keys whose absence each scorer's unscored
+    counts count, read from the log's own metrics: ``official_unscored(key=...)`` (official
+    numbers of benchmark tasks) and ``reward_unscored`` (the hybrid reward)."""
+    keys: dict[str, list[str]] = {}
+    for score in log.results.scores if log.results else []:
+        found = keys.setdefault(score.name, [])
+        for name, m in score.metrics.items():
+            key = (m.params or {}).get("key")
+            if name == _REWARD_UNSCORED:
+                key = "reward"
+            if isinstance(key, str) and key not in found and name.endswith("unscored"):
+                found.append(key)
+    return json.dumps(keys)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
+
+
+def _why(score: Any) -> str:
+    """Why a score has no value: the checker errors, the reward record's reason, a judgment's
+    reason, else the first line of the explanation."""
+    metadata = score.metadata if isinstance(score.metadata, dict) else {}
+    errors = metadata.get("errors")
+    if isinstance(errors, list) and errors:
+        return "; ".join(str(e) for e in errors)
+    if METADATA_KEY in metadata:
+        try:
+            result = RewardResult.model_validate(metadata[METADATA_KEY])
+        except ValueError:
+            result = None
+        if result is not None:
+            parts = [result.reward_reason] if result.reward is None and result.reward_reason else []
+            parts += [f"{name}: {reason}" for name, reason in result.unscored.items()]
+            if parts:
+                return "; ".join(parts)
+    for record in metadata.values():
+        if isinstance(record, dict) and record.get("status") == "unscored" and record.get("reason"):
+            return str(record["reason"])
+    lines = (score.explanation or "").strip().splitlines()
+    return lines[0] if lines else "no value"
+
+
+def _score_summary(sample: EvalSample) -> str:
+    """JSON: the sample's error, and per scorer its value keys holding a number and the reason
+    it would be unscored."""
+    scores = {}
+    for name, score in (sample.scores or {}).items():
+        value = score.value
+        if isinstance(value, dict):
+            keys, numeric = list(value), [k for k, v in value.items() if _is_number(v)]
+        else:
+            keys, numeric = ["value"], ["value"] if _is_number(value) else []
+        reason = _why(score) if len(numeric) < len(keys) else ""
+        scores[name] = {"keys": keys, "numeric": numeric, "reason": reason}
+    error = sample.error.message.strip().splitlines()[0] if sample.error else None
+    return json.dumps({"error": error, "scores": scores})
+
+
+_UNSCORED_COLUMNS = [
+    EvalColumn("task", path="eval.task", required=True),
+    EvalColumn("model", path="eval.model", required=True),
+    EvalColumn(_UNSCORED_KEYS, path=_unscored_keys),
+    SampleColumn("id", path="id", required=True, type=str),
+    SampleColumn("epoch", path="epoch", required=True),
+    SampleColumn(_SCORES, path=_score_summary, full=True),
+]
+
+
+def unscored_df(logs: Logs, parallel: bool | int = False) -> pd.DataFrame:
+    """One row per (sample, epoch, scorer) judgment without a score, in a log of any task of
+    this project: exactly what the task's unscored metrics count (``unscored``,
+    ``reward_unscored``, ``healthbench_unscored``, …), plus samples that ended in an error and
+    so have no score at all. ``missing``: the ``Score.value`` keys without a number (an
+    official accuracy, ``reward``; ``value`` for a plain number; ``*`` for a sample with no
+    score); ``reason``: why (the checker errors, the judge's failure, the sample's error).
+
+    A scorer whose log names no unscored metric counts as unscored when none of its value
+    keys holds a number. An empty frame: every judgment was scored."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The inplace keyword", category=Warning)
+        frame = samples_df(
+            logs,
+            columns=_UNSCORED_COLUMNS,
+            parallel=parallel,
+            quiet=True,
+            exclude_fields=_NOT_NEEDED,
+        )
+    rows = []
+    for row in frame.to_dict("records"):
+        expected = json.loads(row[_UNSCORED_KEYS] or "{}")
+        summary = json.loads(row[_SCORES] or "{}")
+        base = {k: row[k] for k in KEYS if k != "scorer"}
+        scores = summary.get("scores", {})
+        for scorer in [*expected, *(s for s in scores if s not in expected)]:
+            got = scores.get(scorer)
+            if got is None:
+                reason = summary.get("error") or "the sample has no score"
+                rows.append(base | {"scorer": scorer, "missing": "*", "reason": reason})
+                continue
+            keys = expected.get(scorer) or got["keys"]
+            missing = [k for k in keys if k not in got["numeric"]]
+            if expected.get(scorer) or len(missing) == len(keys):
+                if missing:
+                    rows.append(
+                        base
+                        | {"scorer": scorer, "missing": ", ".join(missing), "reason": got["reason"]}
+                    )
+        if not expected and not scores:  # an errored sample of a log with no scores at all
+            reason = summary.get("error") or "the sample has no score"
+            rows.append(base | {"scorer": None, "missing": "*", "reason": reason})
+    return _frame(rows, UNSCORED_COLUMNS)

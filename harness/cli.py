@@ -1,5 +1,5 @@
-"""The `harness` command: build, inspect and validate spec stores, and score stored responses
-against them without an Inspect eval.
+"""The `harness` command: build, inspect and validate spec stores, score stored responses
+against them without an Inspect eval, and list the judgments an eval left unscored.
 
 Heavy modules (Inspect, the scoring core, checker runtimes) are imported by the sub-command
 that needs them, so `harness --help` answers at once.
@@ -35,6 +35,7 @@ examples:
   harness score responses.jsonl --specs specs.jsonl --out rewards.jsonl \\
       --grader openai/gpt-4.1-mini
   harness score responses.jsonl --specs specs.jsonl --out rewards.jsonl --no-judge
+  harness unscored logs/
 
 exit status: 0 done; 1 an error in the inputs, the models or the results (one line on
 stderr: file:line: what is wrong); 2 a command-line usage error (bare `harness` included)."""
@@ -431,6 +432,29 @@ async def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_unscored(args: argparse.Namespace) -> int:
+    """Every (sample, epoch, scorer) judgment without a score in the logs, with the reason."""
+    for path in args.logs:
+        if not Path(path).exists():
+            raise DataError(f"{path}: no such log file or directory")
+    from harness.analysis import unscored_df
+
+    frame = unscored_df(args.logs)
+    if frame.empty:
+        print("no unscored judgments: every (sample, epoch) of every scorer has a score")
+        return 0
+    for (log, task, model), rows in frame.groupby(["log", "task", "model"], sort=False):
+        counts = rows.groupby("scorer", sort=False, dropna=False).size()
+        print(f"{log}  {task}  {model}")
+        print(
+            "  unscored (sample, epoch) judgments, in no accuracy's denominator: "
+            + ", ".join(f"{scorer} {n}" for scorer, n in counts.items())
+        )
+        for r in rows.itertuples():
+            print(f"  sample {r.id}  epoch {r.epoch}  {r.scorer}  [{r.missing}]  {r.reason}")
+    return 0
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -451,7 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"%(prog)s {_version()} ({DISTRIBUTION})"
     )
     parser.set_defaults(help_of=parser)
-    sub = parser.add_subparsers(dest="command", metavar="{spec,score}")
+    sub = parser.add_subparsers(dest="command", metavar="{spec,score,unscored}")
 
     spec_parser = sub.add_parser(
         "spec", help="build, validate and show spec stores", formatter_class=_HelpFormatter
@@ -583,6 +607,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", help="SQLite judgment cache file")
     p.add_argument("--batch-size", type=_positive, default=64, help="responses scored at once")
     p.set_defaults(func=lambda a: asyncio.run(_score(a)))
+
+    p = sub.add_parser(
+        "unscored",
+        help="list the judgments an eval left unscored, with the reasons",
+        description=(
+            "List every (sample, epoch, scorer) judgment of an Inspect log that has no score\n"
+            "(a checker error or timeout, a judge failure, a sample error): the judgments the\n"
+            "unscored metrics count and the accuracies leave out."
+        ),
+        epilog="examples:\n  harness unscored logs/\n  harness unscored logs/2026-01-01_ifeval_x.eval",
+        formatter_class=_HelpFormatter,
+    )
+    p.add_argument("logs", nargs="+", help="Inspect log files or log directories")
+    p.set_defaults(func=cmd_unscored)
     return parser
 
 

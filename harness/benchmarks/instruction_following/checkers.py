@@ -78,16 +78,20 @@ class Following:
     loose: list[bool]
     errors: list[str]
     """Checker errors (any variant); a sample with errors has no official score."""
+    errored: set[int]
+    """Indices of the instructions whose checker errored on some variant."""
 
 
 async def follow(runtime: CheckerRuntime, spec: RewardSpec, response: str) -> Following:
     """Strict and loose verdicts of every instruction of a built-in spec on one response."""
     variants = await runtime.check([CheckItem(spec, v) for v in loose_variants(response)])
-    errors = []
+    errors, errored = [], set()
     for variant, verdicts in enumerate(variants):
-        for checker, v in zip(spec.checkers, verdicts, strict=True):
+        for i, (checker, v) in enumerate(zip(spec.checkers, verdicts, strict=True)):
             if v.status == "error":
                 errors.append(f"{checker.id} (variant {variant}): {v.error_kind}: {v.message}")
+                errored.add(i)
     strict = [v.status == "pass" for v in variants[0]]
     loose = [any(vs[i].status == "pass" for vs in variants) for i in range(len(spec.checkers))]
-    return Following([c.kwargs["instruction_id"] for c in spec.checkers], strict, loose, errors)
+    instructions = [c.kwargs["instruction_id"] for c in spec.checkers]
+    return Following(instructions, strict, loose, errors, errored)

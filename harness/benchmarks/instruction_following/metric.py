@@ -9,6 +9,10 @@ Epochs: the scorer's Score.value carries, per sample, ``prompt_<mode>`` (0/1), `
 reduction these become per-prompt means over epochs, and followed = ``inst_<mode>`` ×
 ``instructions``, so both accuracies equal the mean of the per-epoch accuracies exactly. The
 metric reads nothing else (never Score.metadata).
+
+Unscored (a checker errored or timed out): the value is NaN, the (sample, epoch) is in no
+denominator (a sample counts with the mean of its scored epochs, or not at all), it is counted
+by ``unscored`` and listed by ``harness unscored LOG`` (``harness.analysis.unscored_df``).
 """
 
 from __future__ import annotations
@@ -42,8 +46,11 @@ def _stderr(values: list[float], mean: float) -> float:
 @metric
 def instruction_accuracy() -> Metric:
     """``prompt_<mode>``, ``inst_<mode>`` and their ``_stderr`` for mode strict and loose, over
-    the samples with a verdict (each the mean of its epochs); the benchmark's headline accuracy
-    (``HEADLINE``) comes first, so every listing of the metrics starts with it."""
+    the scored judgments only: each sample is the mean of its scored epochs (Inspect's mean
+    reducer skips NaN), a sample with none is left out, and ``samples_scored`` says how many
+    samples the accuracies are over. The benchmark's headline accuracy (``HEADLINE``) comes
+    first, so every listing of the metrics starts with it; ``instruction_unscored`` follows
+    with the unscored (sample, epoch) count."""
 
     def compute(scores: list[SampleScore]) -> Value:
         rows = [{k: value_of(s, k) for k in VALUE_KEYS} for s in scores]
@@ -67,11 +74,17 @@ def instruction_accuracy() -> Metric:
                 out[f"inst_{mode}_stderr"] = math.nan
         benchmark = (scores[0].sample_metadata or {}).get(BENCHMARK_KEY) if scores else None
         first = HEADLINE.get(str(benchmark), "prompt_strict")
-        return {first: out[first], f"{first}_stderr": out[f"{first}_stderr"], **out}
+        return {
+            first: out[first],
+            f"{first}_stderr": out[f"{first}_stderr"],
+            **out,
+            "samples_scored": float(n),
+        }
 
     return compute
 
 
 def instruction_unscored() -> Metric:
-    """``unscored``: (sample, epoch) judgments without verdicts (a checker errored)."""
+    """``unscored``: (sample, epoch) judgments without verdicts (a checker errored or timed
+    out): left out of the accuracies, listed by ``harness unscored`` / ``unscored_df``."""
     return official_unscored("prompt_strict", "unscored")

@@ -19,12 +19,20 @@ from harness.report import short_answer
 
 
 def _explanation(f: Following) -> str:
+    """The verdict table; an instruction whose checker errored reads ``**error**``, never a
+    verdict (the sample is unscored)."""
+
+    def verdict(i: int, passed: bool) -> str:
+        return "**error**" if i in f.errored else "pass" if passed else "**fail**"
+
     lines = ["| # | instruction | strict | loose |", "|---|---|---|---|"]
     for i, (name, s, lo) in enumerate(zip(f.instructions, f.strict, f.loose, strict=True)):
-        lines.append(
-            f"| {i} | {name} | {'pass' if s else '**fail**'} | {'pass' if lo else '**fail**'} |"
-        )
-    failed = [name for name, s in zip(f.instructions, f.strict, strict=True) if not s]
+        lines.append(f"| {i} | {name} | {verdict(i, s)} | {verdict(i, lo)} |")
+    failed = [
+        name
+        for i, (name, s) in enumerate(zip(f.instructions, f.strict, strict=True))
+        if not s and i not in f.errored
+    ]
     lines.append("")
     lines.append(f"Failed (strict): {', '.join(failed) if failed else 'none'}")
     if f.errors:
@@ -41,7 +49,9 @@ def instruction_following(
 
     Score.value: prompt_strict, prompt_loose (0/1), inst_strict, inst_loose (share of this
     prompt's instructions followed) and instructions (how many); NaN everywhere when a checker
-    errored (the reason is in the explanation). Score.metadata: per-instruction verdicts.
+    errored (the reason is in the explanation and ``Score.metadata["errors"]``): such a
+    (sample, epoch) is counted by the ``unscored`` metric and listed by ``harness unscored``.
+    Score.metadata: per-instruction verdicts.
     ``checker_limits``: overrides of the checker runner's limits.
     """
     checker_limits = limits_argument(checker_limits)
@@ -58,7 +68,7 @@ def instruction_following(
             f = await follow(runtime, spec, response)
         except Exception as ex:  # the runtime refused or failed: no official score
             instructions = [c.kwargs["instruction_id"] for c in spec.checkers]
-            f = Following(instructions, [], [], [f"checker runtime failed: {ex}"])
+            f = Following(instructions, [], [], [f"checker runtime failed: {ex}"], set())
         if f.errors:
             return Score(
                 value=dict.fromkeys(VALUE_KEYS, math.nan),
