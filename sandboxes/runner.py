@@ -91,6 +91,7 @@ DEFAULT_LIMITS: dict[str, float] = {
     "parallel": 0,  # concurrent workers (at most MAX_PARALLEL); 0 = number of CPUs available
 }
 MAX_PARALLEL = 32
+SHARES_CACHE_SIZE = 100_000  # checker sources whose analysis the main process remembers
 PREFORK = 6  # idle workers each zygote keeps ready (taking one costs a message, not a fork)
 
 # What checker code may not do, as seccomp rules (refused with EPERM). Together they are the
@@ -564,10 +565,15 @@ def _compile(checker: dict[str, Any]) -> tuple[Any, bool]:
 
     Compiling runs none of the checker's code, so the worker compiles every checker before any
     runs: a checker's own process then never runs the compiler, whose code pages every fresh
-    process would otherwise fault in again."""
+    process would otherwise fault in again. ``checker["shares"]``, where the main process
+    already knows it (from an earlier worker's analysis of the same source), spares the
+    analysis."""
+    filename = f"<checker {checker['id']}>"
     try:
-        tree = ast.parse(checker["source"], f"<checker {checker['id']}>")
-        return compile(tree, f"<checker {checker['id']}>", "exec"), shares_nothing(tree)
+        if "shares" in checker:
+            return compile(checker["source"], filename, "exec"), checker["shares"]
+        tree = ast.parse(checker["source"], filename)
+        return compile(tree, filename, "exec"), shares_nothing(tree)
     except BaseException as ex:  # nothing of the checker runs: its verdict is this error
         return ex, True
 
@@ -670,7 +676,8 @@ def _in_child(
 def worker_main(in_fd: int, out_fd: int, isolation: Isolation) -> None:
     """Read one item (with its limits) from ``in_fd``, run its checkers, and write to ``out_fd``
     two JSON lines per checker: ``{"i", "pid"}`` (the process that runs it, which the main
-    process times) before it starts, then its verdict.
+    process times) before it starts, then its verdict; for generated checkers, first a line
+    ``{"shares": [bool, ...]}`` (which of them may share this worker).
 
     Built-in checkers (trusted) all run in this process, in order. A generated checker runs in
     a process of its own unless it provably shares nothing with the others
@@ -695,6 +702,8 @@ def worker_main(in_fd: int, out_fd: int, isolation: Isolation) -> None:
     compiled = [_compile(c) for c in checkers]
     order = list(range(len(checkers)))
     if not item.get("builtin"):
+        # before any checker runs (so the main process may trust and remember it)
+        _send(out_fd, {"shares": [shares for _, shares in compiled]})
         alone = [k for k in order if not compiled[k][1]]
         for k in alone[:-1]:
             verdict = _in_child(k, checkers[k], compiled[k][0], response, limits, out_fd, isolation)
@@ -939,7 +948,7 @@ class Job:
         self.retried: set[int] = set()  # checkers given a second, larger budget
         # the current worker: the checkers it was given (its index i is assigned[i])
         self.zygote: Zygote | None = None
-        self.pid, self.out_fd, self.buffer = 0, -1, b""
+        self.pid, self.out_fd, self.buffer, self.first_line = 0, -1, b"", True
         self.assigned: list[int] = []
         self.announced: set[int] = set()
         # the running checker: its index, its process (the worker or a child) and budgets
@@ -1014,6 +1023,8 @@ class Runner:
         # several times more).
         self.plain = Zygote(self.isolation, prefork=PREFORK)
         self.with_libraries: Zygote | None = None
+        # checker source -> whether it may share its item's worker, as workers found it
+        self.shares: dict[str, bool] = {}
 
     def _zygote_for(self, job: Job) -> Zygote:
         if not job.builtin or self.isolation.preload is None:
@@ -1173,13 +1184,14 @@ class Runner:
         job.zygote = self._zygote_for(job)
         job.pid, in_w, job.out_fd = job.zygote.take()
         job.assigned, job.announced, job.buffer = job.pending(), set(), b""
+        job.first_line = True
         job.running, job.checker_pid = None, job.pid
         job.factor = limits["retry_factor"] if retry is not None else 1.0
         try:
             data = encode(
                 {
                     "response": job.item["response"],
-                    "checkers": [job.checkers[k] for k in job.assigned],
+                    "checkers": [self._known(job.checkers[k]) for k in job.assigned],
                     "builtin": job.builtin,
                     "limits": limits,
                 }
@@ -1196,6 +1208,23 @@ class Runner:
             return False
         return True
 
+    def _known(self, checker: dict[str, Any]) -> dict[str, Any]:
+        shares = self.shares.get(checker["source"])
+        return checker if shares is None else {**checker, "shares": shares}
+
+    def _remember(self, job: Job, shares: Any) -> bool:
+        """Keep a worker's analysis of its checkers (its first line, sent before any of them
+        ran); False if it is not one bool per checker."""
+        if not isinstance(shares, list) or len(shares) != len(job.assigned):
+            return False
+        if not all(type(s) is bool for s in shares):
+            return False
+        if len(self.shares) > SHARES_CACHE_SIZE:
+            self.shares.clear()
+        for k, s in zip(job.assigned, shares, strict=True):
+            self.shares.setdefault(job.checkers[k]["source"], s)
+        return True
+
     def _consume(self, job: Job, data: bytes, limits: dict[str, float]) -> None:
         job.buffer += data
         if len(job.buffer) > limits["max_reply_bytes"]:
@@ -1207,8 +1236,12 @@ class Runner:
         # Nothing after the item's last verdict is read: the worker is stopped there.
         while b"\n" in job.buffer and job.failure is None and len(job.verdicts) < len(job.checkers):
             line, _, job.buffer = job.buffer.partition(b"\n")
+            first_line, job.first_line = job.first_line, False
             try:
                 v = decode(line)
+                if first_line and not job.builtin and isinstance(v, dict) and "shares" in v:
+                    if self._remember(job, v["shares"]):
+                        continue
                 local = v.get("i") if isinstance(v, dict) else None
                 ok = type(local) is int and 0 <= local < len(job.assigned)
             except ValueError:

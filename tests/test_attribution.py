@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import make_spec
 
 from harness.checkers import CheckItem
-from harness.checkers.runtime import LocalRuntime
+from harness.checkers.runtime import LocalRuntime, runner_path
 from harness.sandboxes import runner as wire
 
 LIMITS = {"checker_timeout_s": 1.0, "checker_wall_s": 3.0, "item_timeout_s": 10.0}
@@ -194,3 +198,37 @@ def test_a_failing_checker_process_is_that_checkers_error_only(
         "shared": ("pass", None),
     }
     assert message in (verdicts[1].message or "")
+
+
+REMEMBERS = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import runner
+r = runner.Runner()
+alone = "import os\\ndef check(r):\\n    return r == 'mine'\\n"
+shared = "def check(r):\\n    return r == 'mine'\\n"
+item = {"response": "mine", "checkers": [{"id": "a", "source": alone}, {"id": "s", "source": shared}]}
+out = []
+for _ in range(2):
+    [verdicts] = r.run([item], dict(runner.DEFAULT_LIMITS))
+    out.append([[v["checker_id"], v["status"]] for v in verdicts])
+    out.append(sorted(r.shares.values()))
+r.close()
+print(json.dumps(out))
+"""
+
+
+def test_the_runner_remembers_each_sources_analysis() -> None:
+    """The analysis a worker sends before running anything is kept per source, and later workers
+    are told instead of analysing again; it decides the same way. (In a process of its own: a
+    runner makes its process a subreaper.)"""
+    folder = str(Path(runner_path()).parent)
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", REMEMBERS, folder],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    verdicts = [["a", "pass"], ["s", "pass"]]
+    assert json.loads(done.stdout) == [verdicts, [False, True], verdicts, [False, True]]
