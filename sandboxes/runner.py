@@ -3,27 +3,28 @@
 
 Standard library only: this file is copied into the sandbox image and also runs on the host
 (for trusted checkers). One request carries a batch of items; an item is one response with
-the checkers of its spec. The isolation unit is the item, and within an item each generated
-checker: every generated checker runs in a worker process of its own, forked from a *zygote*
-that was forked before any request was read, so a worker's memory holds one checker of one
-item and nothing of any other, and a verdict can only come from the checker it belongs to (a
-checker cannot write, patch or forge another checker's verdict). The harness's own built-in
-checkers (an item with "builtin": true: trusted code) run together, one worker per item, in a
-second zygote that has their libraries preloaded. Workers are kept ready (forked ahead, idle
+the checkers of its spec. The isolation unit is the item: each item runs in its own worker
+process, forked from a *zygote* that was forked before any request was read, so a worker's
+memory holds its own item and nothing of any other. Within an item, each checker's verdict is
+its own: a generated checker runs in a process of its own (a child of the worker, or the worker
+itself for the last one) unless its syntax tree proves it reaches nothing another checker uses
+(``shares_nothing``), so no checker can write, patch or forge another's verdict. The harness's
+own built-in checkers (an item with "builtin": true: trusted code) run together in a worker of
+a second zygote that has their libraries preloaded. Workers are kept ready (forked ahead, idle
 on their item pipe). Once, in the zygote, so that every worker inherits it:
 
 - stdin/stdout/stderr point at /dev/null and the environment is emptied (API keys never
   reach checker code);
-- a seccomp filter (libseccomp via ctypes, see ``DENIED_SYSCALLS``) refuses exec, every way
-  of reaching another process (signals, I/O signal owners, tracing, memory, limits,
-  scheduling, locks), shared kernel objects (SysV IPC, message queues) and sockets;
+- a seccomp filter (libseccomp via ctypes; the rule tables below) refuses filesystem writes
+  (nothing exists on disk that another item could read, plant or wait on), shared kernel
+  objects (SysV IPC, message queues, locks, inotify), every way of reaching another process
+  (signals, I/O signal owners, tracing, memory, limits, scheduling), exec and sockets;
 - common modules are preloaded and the compiler warmed up, so a fork copies little.
 
 Then per worker, before checker code runs, the worker closes every descriptor but its verdict
-pipe, sets limits (address space, CPU seconds, open files, file size, no core dumps, no new
-processes), drops its capabilities if it runs as root, and adds a second filter: no new
-processes and no filesystem writes, so nothing exists on disk or in shared memory that another
-item could read, plant or wait on.
+pipe, drops its capabilities if it runs as root, and sets limits (address space, CPU seconds,
+open files, file size, no core dumps); a process about to run checker code also gets no new
+processes (RLIMIT_NPROC = 0, and as root a small filter).
 
 The main process and the zygotes are non-dumpable (and so, by inheritance, every worker), so a
 worker running as the same user can neither read nor write another runner process's memory
@@ -34,13 +35,13 @@ neither catch, ignore nor convert them (no timer signal is raised inside the che
 library could swallow it and report success). The running checker has a budget of CPU seconds
 (``checker_timeout_s``, the worker's CPU time read from /proc: the same whatever the load of
 the machine) and a much larger wall-clock backstop for code that sleeps or blocks
-(``checker_wall_s``). Over either, the worker is killed and the checker's verdict is
-error/timeout; the item's remaining checkers continue in a fresh worker forked from the same
-zygote. A built-in checker that runs out of time is first retried once with its budgets
+(``checker_wall_s``). Over either, the checker's process and the worker are killed and the
+checker's verdict is error/timeout; the item's remaining checkers continue in a fresh worker
+forked from the same zygote. A built-in checker that runs out of time is first retried once with its budgets
 multiplied by ``retry_factor``. The item has a wall-clock deadline (``item_timeout_s``) for
-all its checkers; what has no verdict by then is a timeout. A worker that dies, floods its
+all its checkers; what has no verdict by then is a timeout. A process that dies, floods its
 pipe or writes garbage is the error of the checker it was running; the item's other checkers
-continue in a fresh worker, and other items never share its process.
+continue (in a fresh worker if it was the worker), and other items never share its process.
 
 Protocol. ``serve``: frames on stdin/stdout, each an 8-byte big-endian length and a JSON
 object (raw UTF-8, lone surrogates passed through). ``once``: one JSON request on stdin; the
