@@ -637,6 +637,18 @@ def plans() -> dict[str, Plan]:
     return out
 
 
+def odd_string_cases() -> list[Case]:
+    """Responses with lone surrogates, and a high and a low one side by side (two code points):
+    each checker passes only on its exact response, so the wire must carry every str exactly."""
+    from test_surrogates import BAD
+
+    exact = "def check(r):\n    return r == {!r}\n"
+    return [
+        Case(spec_item(f"odd-{n}", response, ("k", exact.format(response))), (PASS,), f"odd-{n}")
+        for n, response in enumerate(BAD)
+    ]
+
+
 def statuses_of(results: list[list[Any]]) -> list[list[list[Any]]]:
     return [[[v.status, v.error_kind] for v in r] for r in results]
 
@@ -655,6 +667,7 @@ def inspect_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str,
     from harness.checkers.inspect_sandbox import SandboxRuntime, sandbox_spec
 
     plan = plans()
+    odd_strings = odd_string_cases()
 
     @scorer(metrics=[mean()])
     def cross_item() -> Callable:
@@ -670,9 +683,16 @@ def inspect_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str,
                 runtime.check([c.item for c in attacked]),
                 runtime.check([c.item for c in bystander]),
             )
+            r5 = await runtime.check([c.item for c in odd_strings])
             metadata = {
                 name: statuses_of(r)
-                for name, r in (("first", r1), ("later", r2), ("attacked", r3), ("bystander", r4))
+                for name, r in (
+                    ("first", r1),
+                    ("later", r2),
+                    ("attacked", r3),
+                    ("bystander", r4),
+                    ("odd_strings", r5),
+                )
             }
             return Score(value=1, metadata=metadata)
 
@@ -765,3 +785,10 @@ def test_the_attacks_work_where_nothing_stops_them() -> None:
     assert proc.returncode == 0, proc.stderr
     expected = {name: True for name, _ in sources} | {"victim_killed": True}
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == expected
+
+
+def test_inspect_sandbox_carries_every_str_exactly(
+    inspect_results: tuple[dict[str, Plan], dict],
+) -> None:
+    _, metadata = inspect_results
+    assert metadata["odd_strings"] == [[["pass", None]]] * len(odd_string_cases())

@@ -12,7 +12,16 @@ from harness.cache import JudgmentCache, judgment_key
 from harness.checkers.runtime import LocalRuntime, verdict_key
 from harness.scoring import RewardEngine, ScoreRequest, response_hash
 
-BAD = ["\ud800", "\udfff", "a\ud83d😀b\udc00c", "😀\udc00\ud800x\udbff"]  # high, low, mixed
+# high, low, mixed, and a high and a low surrogate side by side as two code points (ASCII JSON
+# escapes would turn those into one astral character on the wire)
+BAD = [
+    "\ud800",
+    "\udfff",
+    "a\ud83d😀b\udc00c",
+    "😀\udc00\ud800x\udbff",
+    "x\ud83d\ude00y",
+    "\udbff\udfff",
+]
 HONEST = ["hello world", "plain ascii", "emoji 😀 fine"]
 VERDICTS = {"c1": "yes", "c2": "no", "c3": "yes"}
 LIMITS = {"checker_timeout_s": 2.0, "item_timeout_s": 5.0, "memory_mb": 256}

@@ -53,7 +53,7 @@ class SandboxRuntime:
                     "--preload",
                     PRELOAD_IN_IMAGE,
                 ],
-                input=json.dumps(payload),
+                input=wire.encode(payload),  # exact for any str (see the runner's encode)
                 timeout=timeout,
             )
             if not result.success:
