@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 from conftest import make_spec
-from test_pool_health import POISON_ZYGOTE
+from test_pool_health import poison_container
 from test_sandbox import require_docker
 
 from harness.checkers import CheckItem
@@ -580,7 +580,7 @@ def test_pool_keeps_items_apart(pool: DockerPool, cls: str) -> None:
     assert pool.container_ids() == containers
 
 
-POOL_HEALTH_LIMITS = {**LIMITS, "open_files": 64}
+POOL_HEALTH_LIMITS = {**LIMITS, "open_files": 64}  # above what poison_container leaves the zygote
 
 
 def test_poisoned_container_is_recycled_without_losing_items() -> None:
@@ -591,12 +591,7 @@ def test_poisoned_container_is_recycled_without_losing_items() -> None:
         assert mismatches(warm, run(pool, warm)) == []
         before = pool.container_ids()
         victim = before[0]
-        # as the runner's own user, in the container (where the runner is PID 1)
-        subprocess.run(
-            ["docker", "exec", "-u", "10001:10001", victim, "python3", "-c", POISON_ZYGOTE, "1"],
-            check=True,
-            capture_output=True,
-        )
+        poison_container(victim)
         # a batch big enough to be split over both containers; a third fail on their response
         cases = honest(f"many-{nonce}", 96)
         results = run(pool, cases)
