@@ -36,6 +36,7 @@ examples:
       --grader openai/gpt-4.1-mini
   harness score responses.jsonl --specs specs.jsonl --out rewards.jsonl --no-judge
   harness unscored logs/
+  harness rank llmbar --grader openai/gpt-4.1-mini
 
 exit status: 0 done; 1 an error in the inputs, the models or the results (one line on
 stderr: file:line: what is wrong); 2 a command-line usage error (bare `harness` included)."""
@@ -238,7 +239,11 @@ def _prompts_to_build(args: argparse.Namespace) -> list:
     ]
 
 
-BENCHMARKS = ("ifeval", "ifbench", "writingbench", "healthbench", "arena_hard", "alpaca_eval")
+RANKING_DATASETS = ("rmbench", "judgebench", "llmbar", "hh_harmless", "rewardbench2")
+BENCHMARKS = (
+    "ifeval", "ifbench", "writingbench", "healthbench", "arena_hard", "alpaca_eval",
+    *RANKING_DATASETS,
+)  # fmt: skip
 
 
 def benchmark_prompts(name: str) -> list[tuple[str, Any]]:
@@ -263,6 +268,14 @@ def benchmark_prompts(name: str) -> list[tuple[str, Any]]:
         from harness.benchmarks import alpaca_eval as ae
 
         return [(f"alpaca_eval-{r['index']}", r["instruction"]) for r in ae.load_records()]
+    if name in RANKING_DATASETS:  # the prompts of a ranking benchmark's comparison groups
+        from harness.ranking.datasets import load
+        from harness.spec import prompt_hash
+
+        seen: dict[str, tuple[str, Any]] = {}
+        for group in load(name):
+            seen.setdefault(prompt_hash(group.prompt), (f"{name}-{group.id}", group.prompt))
+        return list(seen.values())
     raise UsageError(f"unknown benchmark {name!r}; expected one of {', '.join(BENCHMARKS)}")
 
 
@@ -432,6 +445,122 @@ async def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ranking_groups(args: argparse.Namespace) -> list:
+    from harness.ranking.datasets import load
+
+    kwargs: dict[str, Any] = {}
+    if args.set:
+        key = {
+            "judgebench": "responses",
+            "llmbar": "sets",
+            "rmbench": "domains",
+            "rewardbench2": "path",
+            "hh_harmless": "path",
+        }[args.dataset]
+        value: Any = args.set
+        if key in ("sets", "domains") and "," in value:
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        kwargs[key] = Path(value) if key == "path" else value
+    groups = load(args.dataset, **kwargs)
+    return groups[: args.limit] if args.limit else groups
+
+
+def _published(args: argparse.Namespace, out: Path, command: str) -> int:
+    """JudgeBench's published reward-model outputs, scored with JudgeBench's own rule."""
+    from harness.ranking.judgebench import load_published_scores, published_table
+    from harness.ranking.report import _markdown
+
+    if args.dataset != "judgebench":
+        raise UsageError(
+            "--published reads JudgeBench's reward-model output files: dataset judgebench"
+        )
+    pairs = load_published_scores(args.published)
+    table = published_table(pairs).reset_index(names="category")
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "published.csv", index=False)
+    model = pairs[0].judge_model if pairs else "?"
+    shown = table.assign(accuracy=table.accuracy.map(lambda a: f"{a:.2f}"))
+    text = "\n".join(
+        [
+            f"# JudgeBench: {model} (published per-pair scores)",
+            "",
+            f"Command: `{command}`",
+            "",
+            "JudgeBench's own rule (ScalerLab/JudgeBench utils/metrics.py compute_final_metrics):",
+            "both orderings are judged, a pair counts when their net vote favours the correct",
+            "response (a tie counts as wrong), and overall is over all pairs.",
+            "",
+            _markdown(shown),
+        ]
+    )
+    (out / "published.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    print(f"\nwritten to {out}/published.md and published.csv")
+    return 0
+
+
+async def _rank(args: argparse.Namespace) -> int:
+    import shlex
+
+    from harness.ranking.report import ranking_report, write_report
+    from harness.ranking.scoring import external_scores, score_groups
+
+    command = shlex.join(["harness", *args.argv])
+    out = Path(args.out or f"results/rank-{args.dataset}")
+    if args.published:
+        return _published(args, out, command)
+    graders = args.grader or args.rubric_grader or args.global_grader
+    if not graders and not args.scores:
+        raise UsageError(
+            "nothing to rank with: pass --grader MODEL (the hybrid reward and its ablations), "
+            "--scores NAME=FILE (an external reward model's scores), or --published FILE"
+        )
+    groups = _ranking_groups(args)
+    variants: dict[str, dict[str, float | None]] = {}
+    if graders:
+        from harness.cache import JudgmentCache
+        from harness.protocols import rubric_protocol_named
+        from harness.reward import COMPONENTS, HybridConfig
+        from harness.scoring import RewardEngine
+
+        rubric_judge, global_judge = _judges(args)
+        store = _store(args.specs) if args.specs else None
+        engine = RewardEngine(
+            checker_runtime=_runtime(args.checker_runtime) if store else None,
+            rubric_judge=_model(rubric_judge, "rubric_grader"),
+            global_judge=_model(global_judge, "global_grader"),
+            rubric_protocol=rubric_protocol_named(args.rubric_mode),
+            hybrid=HybridConfig(weights=dict(zip(COMPONENTS, args.weights, strict=True)))
+            if args.weights
+            else None,
+            cache=JudgmentCache(args.cache),
+        )
+        responses = len({r.key for g in groups for r in g.responses})
+        with _Progress("responses", responses) as bar:
+            done = [0]
+
+            def progress(n: int, total: int) -> None:
+                bar.advance(n - done[0])
+                done[0] = n
+
+            scored = await score_groups(groups, engine, specs=store, progress=progress)
+        variants.update(scored.scores)
+    for pair in args.scores:
+        name, sep, path = pair.partition("=")
+        if not sep or not name or not path:
+            raise UsageError(f"--scores expects NAME=FILE, got {pair!r}")
+        variants[name] = external_scores(path, groups)
+    report = ranking_report(
+        groups, variants, tie_policy=args.ties, reference=args.reference, n_resamples=args.bootstrap
+    )
+    files = write_report(report, out, title=f"Ranking: {args.dataset}", command=command)
+    from harness.ranking.report import _markdown
+
+    print(_markdown(report.ablation))
+    print(f"\n{len(groups)} groups; report and tables in {files[0]} ({len(files)} files)")
+    return 0
+
+
 def cmd_unscored(args: argparse.Namespace) -> int:
     """Every (sample, epoch, scorer) judgment without a score in the logs, with the reason."""
     for path in args.logs:
@@ -475,7 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"%(prog)s {_version()} ({DISTRIBUTION})"
     )
     parser.set_defaults(help_of=parser)
-    sub = parser.add_subparsers(dest="command", metavar="{spec,score,unscored}")
+    sub = parser.add_subparsers(dest="command", metavar="{spec,score,unscored,rank}")
 
     spec_parser = sub.add_parser(
         "spec", help="build, validate and show spec stores", formatter_class=_HelpFormatter
@@ -621,6 +750,64 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("logs", nargs="+", help="Inspect log files or log directories")
     p.set_defaults(func=cmd_unscored)
+
+    p = sub.add_parser(
+        "rank",
+        help="how well a reward ranks responses on a preference benchmark",
+        description=(
+            "Score every response of a ranking benchmark once (the hybrid reward, and every\n"
+            "ablation from the same judgments) or read external scores, then write accuracy per\n"
+            "subset with bootstrap intervals, the ablation table, paired significance against\n"
+            "the hybrid and bias probes (markdown, CSV, PNG) into --out."
+        ),
+        epilog=(
+            "examples:\n"
+            "  harness rank llmbar --grader openai/gpt-4.1-mini --cache judgments.sqlite\n"
+            "  harness rank rmbench --specs rmbench-specs.jsonl --grader vllm/Qwen/Qwen3-32B\n"
+            "  harness rank judgebench --scores my_rm=scores.jsonl\n"
+            "  harness rank judgebench --published outputs/skywork-8b.jsonl"
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    p.add_argument("dataset", choices=RANKING_DATASETS, help="the ranking benchmark")
+    p.add_argument(
+        "--set",
+        help="judgebench: gpt-4o | claude; llmbar: llmbar | adversarial | processed | all | a "
+        "set; rmbench: domains, comma-separated; rewardbench2 / hh_harmless: a local file",
+    )
+    p.add_argument("--limit", type=_positive, help="only the first N comparison groups")
+    p.add_argument("--specs", help="spec store for the prompts (else prompt-only specs)")
+    p.add_argument("--grader", help="judge model for the rubric and global components")
+    p.add_argument("--rubric-grader", help="judge model for the rubric (default: --grader)")
+    p.add_argument("--global-grader", help="judge model for the global score (default: --grader)")
+    p.add_argument(
+        "--scores",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help='an external reward model\'s scores, JSONL of {"id", "chosen": [...], '
+        '"rejected": [...]}; repeatable',
+    )
+    p.add_argument(
+        "--published",
+        metavar="FILE",
+        help="JudgeBench's published reward-model output file, scored with JudgeBench's rule",
+    )
+    p.add_argument("--ties", choices=("strict", "half", "1/k"), default="strict", help="tie policy")
+    p.add_argument("--reference", default="hybrid", help="variant the others are tested against")
+    p.add_argument("--bootstrap", type=_positive, default=2000, help="bootstrap resamples")
+    p.add_argument("--out", help="output folder (default: results/rank-DATASET)")
+    p.add_argument("--rubric-mode", default="single", help="single | per_criterion")
+    p.add_argument(
+        "--weights",
+        type=float,
+        nargs=3,
+        metavar=("RUBRIC", "GLOBAL", "CODE"),
+        help="hybrid component weights (default: equal)",
+    )
+    p.add_argument("--checker-runtime", default="auto", help="where the specs' checkers run")
+    p.add_argument("--cache", help="SQLite judgment cache file")
+    p.set_defaults(func=lambda a: asyncio.run(_rank(a)), no_judge=False)
     return parser
 
 
@@ -644,6 +831,7 @@ def _one_line(ex: BaseException) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if getattr(args, "func", None) is None:  # `harness` or `harness spec` alone
         args.help_of.print_help()
         return 2
