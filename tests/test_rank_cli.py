@@ -3,6 +3,7 @@ real benchmark once (re-ranking costs no judge call), external scores, usage err
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -124,3 +125,20 @@ def test_rank_usage_errors(tmp_path: Path, capsys) -> None:
     bad.write_text("{oops\n")
     assert cli.main(["rank", "llmbar", "--scores", f"x={bad}"]) == 1
     assert f"{bad}:1: not JSON" in capsys.readouterr().err
+
+
+def test_spec_build_takes_the_ranking_datasets_prompts() -> None:
+    """`harness spec build --benchmark rmbench|judgebench|...` builds one spec per distinct
+    prompt, which `harness rank --specs` finds again by prompt hash."""
+    from harness.spec import prompt_hash
+
+    for name in ("rmbench", "judgebench", "llmbar", "hh_harmless"):
+        # HH pairs that cannot be split into prompt and answers are skipped, with a warning
+        skipped = pytest.warns(UserWarning, match="skipped 5 of 2312")
+        with skipped if name == "hh_harmless" else contextlib.nullcontext():
+            prompts = cli.benchmark_prompts(name)
+            groups = load(name)
+        hashes = {prompt_hash(p) for _, p in prompts}
+        assert len(hashes) == len(prompts) > 0
+        assert {prompt_hash(g.prompt) for g in groups} == hashes
+        assert len({i for i, _ in prompts}) == len(prompts)
