@@ -525,8 +525,9 @@ async def _rank(args: argparse.Namespace) -> int:
 
         rubric_judge, global_judge = _judges(args)
         store = _store(args.specs) if args.specs else None
+        checks = store is not None and any(spec.checkers for spec in store.latest())
         engine = RewardEngine(
-            checker_runtime=_runtime(args.checker_runtime) if store else None,
+            checker_runtime=_runtime(args.checker_runtime) if checks else None,
             rubric_judge=_model(rubric_judge, "rubric_grader"),
             global_judge=_model(global_judge, "global_grader"),
             rubric_protocol=rubric_protocol_named(args.rubric_mode),
