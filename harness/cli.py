@@ -794,7 +794,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="JudgeBench's published reward-model output file, scored with JudgeBench's rule",
     )
-    p.add_argument("--ties", choices=("strict", "half", "1/k"), default="strict", help="tie policy")
+    p.add_argument(
+        "--ties",
+        choices=("strict", "half", "1/k"),
+        help="tie policy (default: the dataset's official rule: 1/k for rewardbench2, else strict)",
+    )
     p.add_argument("--reference", default="hybrid", help="variant the others are tested against")
     p.add_argument("--bootstrap", type=_positive, default=2000, help="bootstrap resamples")
     p.add_argument("--out", help="output folder (default: results/rank-DATASET)")

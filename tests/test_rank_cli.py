@@ -142,3 +142,35 @@ def test_spec_build_takes_the_ranking_datasets_prompts() -> None:
         assert len(hashes) == len(prompts) > 0
         assert {prompt_hash(g.prompt) for g in groups} == hashes
         assert len({i for i, _ in prompts}) == len(prompts)
+
+
+def test_rank_rewardbench2_from_a_local_file(tmp_path: Path) -> None:
+    """Best-of-N with the official 1/k tie rule, the Ties score and the plain mean overall."""
+    from test_ranking_datasets import RB2_ROWS
+
+    data = tmp_path / "rb2.jsonl"
+    second = {**RB2_ROWS[0], "id": "1", "prompt": "What is 2 + 2?", "chosen": ["4"]}
+    data.write_text("".join(json.dumps(r) + "\n" for r in [RB2_ROWS[0], second]))
+    scores = tmp_path / "s.jsonl"
+    rows = [  # first: chosen best; second: chosen tied with one rejected for the top -> 1/2
+        {"id": "0", "chosen": [0.9], "rejected": [0.1, 0.2, 0.3]},
+        {"id": "1", "chosen": [0.5], "rejected": [0.5, 0.1, 0.2]},
+    ]
+    scores.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "rb2"
+    base = [
+        "rank",
+        "rewardbench2",
+        "--set",
+        str(data),
+        "--scores",
+        f"s={scores}",
+        "--out",
+        str(out),
+    ]
+    assert cli.main([*base, "--bootstrap", "200"]) == 0
+    table = pd.read_csv(out / "accuracy.csv").set_index("subset")
+    assert table.loc["Factuality"].accuracy == 0.75 and table.loc["overall"].accuracy == 0.75
+    assert "ties: `1/k`" in (out / "report.md").read_text()
+    assert cli.main([*base, "--bootstrap", "200", "--ties", "strict"]) == 0
+    assert pd.read_csv(out / "accuracy.csv").set_index("subset").loc["overall"].accuracy == 0.5

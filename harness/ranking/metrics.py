@@ -167,7 +167,7 @@ def best_of_n_credit(group: Comparison, scores: Scores) -> float | None:
     return group_credit(group, scores, "strict")
 
 
-def score_groups(
+def group_credits(
     groups: Sequence[Comparison], scores: Scores, tie_policy: TiePolicy = "strict"
 ) -> pd.DataFrame:
     """One row per group: ``id``, ``dataset``, ``subset``, ``credit`` (NaN when unscored) and
@@ -266,7 +266,7 @@ def accuracy_table(
     seed: int = 0,
     method: BootstrapMethod = "percentile",
 ) -> pd.DataFrame:
-    """Per-``by`` accuracy of :func:`score_groups` results (plain mean of credits within each
+    """Per-``by`` accuracy of :func:`group_credits` results (plain mean of credits within each
     subset, as every official code computes a subset). Columns: ``by`` then :data:`COLUMNS`."""
     rows = []
     for label, part in results.groupby(by, sort=True):
@@ -489,7 +489,7 @@ def rb2_table(
     """
     ties = [g for g in groups if g.subset.lower() == ties_subset.lower()]
     rest = [g for g in groups if g.subset.lower() != ties_subset.lower()]
-    table = accuracy_table(score_groups(rest, scores, tie_policy), "subset", **bootstrap)  # type: ignore[arg-type]
+    table = accuracy_table(group_credits(rest, scores, tie_policy), "subset", **bootstrap)  # type: ignore[arg-type]
     rows = table.to_dict("records")
     if ties:
         t = rb2_ties_score(ties, scores)
@@ -668,7 +668,7 @@ def paired_comparison(
     method: BootstrapMethod = "percentile",
 ) -> PairedResult:
     """McNemar and paired bootstrap between per-group credits of two variants (group id ->
-    credit, e.g. ``dict(zip(df.id, df.credit))`` from :func:`score_groups`). Groups must be the
+    credit, e.g. ``dict(zip(df.id, df.credit))`` from :func:`group_credits`). Groups must be the
     same set; a group unscored in either variant is excluded and counted."""
     if set(credits_a) != set(credits_b):
         raise ValueError("paired_comparison needs credits for the same group ids in both variants")
@@ -754,7 +754,7 @@ def _split_table(
     labels: tuple[str, str],
     **bootstrap: object,
 ) -> pd.DataFrame:
-    results = score_groups(groups, scores, tie_policy)
+    results = group_credits(groups, scores, tie_policy)
     flags = []
     for g in groups:
         chosen = feature(g.chosen[0].text)

@@ -27,6 +27,9 @@ from harness.ranking.groups import Comparison
 from harness.ranking.plots import grouped_bars
 
 RMBENCH, REWARDBENCH2 = "rm-bench", "rewardbench2"
+OFFICIAL_TIES: dict[str, metrics.TiePolicy] = {REWARDBENCH2: "1/k"}
+"""Each dataset's official tie rule where it is not strict (RewardBench 2's code gives 1/k:
+metrics.rb2_table); strict (a tie is wrong, RewardBench v1) elsewhere."""
 
 
 @dataclass
@@ -80,7 +83,7 @@ def _accuracy(
         table["subset"] = table["subset"].replace({"total": "overall"})
         return table
     if kind == REWARDBENCH2:
-        return metrics.rb2_table(groups, scores, **bootstrap)  # type: ignore[arg-type]
+        return metrics.rb2_table(groups, scores, tie_policy=tie_policy, **bootstrap)  # type: ignore[arg-type]
     results = metrics.group_credits(groups, scores, tie_policy)
     table = metrics.accuracy_table(results, "subset", **bootstrap)  # type: ignore[arg-type]
     pooled = metrics.weighted_accuracy(
@@ -98,19 +101,21 @@ def ranking_report(
     groups: Sequence[Comparison],
     variants: Mapping[str, metrics.Scores],
     *,
-    tie_policy: metrics.TiePolicy = "strict",
+    tie_policy: metrics.TiePolicy | None = None,
     reference: str = "hybrid",
     n_resamples: int = 2000,
     seed: int = 0,
 ) -> RankingReport:
     """Every table of the report, for each variant's scores (response key -> score).
 
-    ``reference``: the variant the others are tested against (the first variant if absent).
+    ``reference``: the variant the others are tested against (the first variant if absent);
+    ``tie_policy``: None for the dataset's official rule (``OFFICIAL_TIES``).
     """
     if not variants:
         raise ValueError("no variant to rank")
     bootstrap = {"n_resamples": n_resamples, "seed": seed}
     kind = _kind(groups)
+    tie_policy = tie_policy or OFFICIAL_TIES.get(kind, "strict")
     accuracy = []
     for name, scores in variants.items():
         table = _accuracy(groups, scores, tie_policy, bootstrap)
