@@ -396,21 +396,18 @@ def _judges(args: argparse.Namespace) -> tuple[str | None, str | None]:
     return rubric, glob
 
 
-async def _score(args: argparse.Namespace) -> int:
+def _engine(
+    args: argparse.Namespace, rubric_judge: str | None, global_judge: str | None, checks: bool
+) -> Any:
+    """The scoring engine the judge, rubric-mode, weights, checker-runtime and cache options
+    describe (a checker runtime only when some spec has checkers)."""
     from harness.cache import JudgmentCache
     from harness.protocols import rubric_protocol_named
     from harness.reward import COMPONENTS, HybridConfig
-    from harness.scoring import RewardEngine, RewardResult
+    from harness.scoring import RewardEngine
 
-    rubric_judge, global_judge = _judges(args)
-    requests = _score_requests(args)
-    needs_checks = any(r.spec.checkers for r in requests)
-    if args.no_judge and not needs_checks:
-        raise DataError(
-            f"--no-judge, and no spec in {args.specs} for these responses has checkers: nothing to score"
-        )
-    engine = RewardEngine(
-        checker_runtime=_runtime(args.checker_runtime) if needs_checks else None,
+    return RewardEngine(
+        checker_runtime=_runtime(args.checker_runtime) if checks else None,
         rubric_judge=_model(rubric_judge, "rubric_grader"),
         global_judge=_model(global_judge, "global_grader"),
         rubric_protocol=rubric_protocol_named(args.rubric_mode),
@@ -419,6 +416,20 @@ async def _score(args: argparse.Namespace) -> int:
         else None,
         cache=JudgmentCache(args.cache),
     )
+
+
+async def _score(args: argparse.Namespace) -> int:
+    from harness.reward import COMPONENTS
+    from harness.scoring import RewardResult
+
+    rubric_judge, global_judge = _judges(args)
+    requests = _score_requests(args)
+    needs_checks = any(r.spec.checkers for r in requests)
+    if args.no_judge and not needs_checks:
+        raise DataError(
+            f"--no-judge, and no spec in {args.specs} for these responses has checkers: nothing to score"
+        )
+    engine = _engine(args, rubric_judge, global_judge, needs_checks)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     results: list[RewardResult] = []
@@ -518,24 +529,10 @@ async def _rank(args: argparse.Namespace) -> int:
     groups = _ranking_groups(args)
     variants: dict[str, dict[str, float | None]] = {}
     if graders:
-        from harness.cache import JudgmentCache
-        from harness.protocols import rubric_protocol_named
-        from harness.reward import COMPONENTS, HybridConfig
-        from harness.scoring import RewardEngine
-
         rubric_judge, global_judge = _judges(args)
         store = _store(args.specs) if args.specs else None
         checks = store is not None and any(spec.checkers for spec in store.latest())
-        engine = RewardEngine(
-            checker_runtime=_runtime(args.checker_runtime) if checks else None,
-            rubric_judge=_model(rubric_judge, "rubric_grader"),
-            global_judge=_model(global_judge, "global_grader"),
-            rubric_protocol=rubric_protocol_named(args.rubric_mode),
-            hybrid=HybridConfig(weights=dict(zip(COMPONENTS, args.weights, strict=True)))
-            if args.weights
-            else None,
-            cache=JudgmentCache(args.cache),
-        )
+        engine = _engine(args, rubric_judge, global_judge, checks)
         responses = len({r.key for g in groups for r in g.responses})
         with _Progress("responses", responses) as bar:
             done = [0]
