@@ -15,6 +15,7 @@ from harness.ranking.metrics import (
     accuracy_table,
     best_of_n_credit,
     group_credit,
+    group_credits,
     length_bias,
     markdown_bias,
     markdown_density,
@@ -25,7 +26,6 @@ from harness.ranking.metrics import (
     rb2_ties_score,
     rmbench_matrix,
     rmbench_table,
-    score_groups,
     section_table,
     summarize,
     weighted_accuracy,
@@ -89,7 +89,7 @@ def test_unscored_group_is_excluded_and_counted(missing):
         scores[key] = missing
     groups = groups + extra
     assert group_credit(extra[0], scores) is None
-    df = score_groups(groups, scores)
+    df = group_credits(groups, scores)
     assert list(df["scored"]) == [True, True, False]
     acc = summarize(list(df["credit"]))
     assert (acc.n, acc.accuracy, acc.unscored) == (2, 0.5, 1)
@@ -127,7 +127,7 @@ def test_subset_and_section_tables():
         + [("m1", "mt-bench-easy", [0], [1]), ("m2", "mt-bench-easy", [1], [0])]
         + [("x", "mt-bench-easy", [None], [0])]
     )
-    df = score_groups(groups, scores)
+    df = group_credits(groups, scores)
     table = accuracy_table(df).set_index("subset")
     assert table.loc["alpacaeval-easy", "accuracy"] == 1.0
     assert table.loc["mt-bench-easy", ["n", "accuracy", "unscored"]].tolist() == [2, 0.5, 1]
@@ -155,7 +155,7 @@ def test_stratified_ci_matches_multisample_scipy_bootstrap():
     rows = [(f"a{i}", "A", [float(rng.integers(2))], [0.5]) for i in range(30)]
     rows += [(f"b{i}", "B", [float(rng.integers(2))], [0.5]) for i in range(10)]
     groups, scores = scored(rows)
-    df = score_groups(groups, scores)
+    df = group_credits(groups, scores)
     got = weighted_accuracy(df, ["A", "B"], "macro", n_resamples=999, seed=3)
     a = df.loc[df.subset == "A", "credit"].to_numpy()
     b = df.loc[df.subset == "B", "credit"].to_numpy()

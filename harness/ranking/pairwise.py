@@ -274,7 +274,5 @@ async def judge_pairs(
             for order in ORDERS
         )
     )
-    judgments = {
-        g.id: (judged[2 * i], judged[2 * i + 1]) for i, g in enumerate(groups)
-    }
+    judgments = {g.id: (judged[2 * i], judged[2 * i + 1]) for i, g in enumerate(groups)}
     return PairwiseResult(groups=groups, judgments=judgments, missing=missing)
