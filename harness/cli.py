@@ -526,6 +526,8 @@ async def _rank(args: argparse.Namespace) -> int:
             "nothing to rank with: pass --grader MODEL (the hybrid reward and its ablations), "
             "--scores NAME=FILE (an external reward model's scores), or --published FILE"
         )
+    if args.pairwise_judge and args.dataset in ("rmbench", "rewardbench2"):
+        raise UsageError("--pairwise-judge judges pairs: one chosen and one rejected response")
     groups = _ranking_groups(args)
     variants: dict[str, dict[str, float | None]] = {}
     if graders:
@@ -548,8 +550,18 @@ async def _rank(args: argparse.Namespace) -> int:
         if not sep or not name or not path:
             raise UsageError(f"--scores expects NAME=FILE, got {pair!r}")
         variants[name] = external_scores(path, groups)
+    pairwise = None
+    if args.pairwise_judge:
+        from harness.ranking.pairwise import judge_pairs
+
+        pairwise = await judge_pairs(groups, _model(args.pairwise_judge, "pairwise_judge"))
     report = ranking_report(
-        groups, variants, tie_policy=args.ties, reference=args.reference, n_resamples=args.bootstrap
+        groups,
+        variants,
+        tie_policy=args.ties,
+        reference=args.reference,
+        n_resamples=args.bootstrap,
+        pairwise=pairwise,
     )
     files = write_report(report, out, title=f"Ranking: {args.dataset}", command=command)
     from harness.ranking.report import _markdown
@@ -785,6 +797,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=FILE",
         help='an external reward model\'s scores, JSONL of {"id", "chosen": [...], '
         '"rejected": [...]}; repeatable',
+    )
+    p.add_argument(
+        "--pairwise-judge",
+        metavar="MODEL",
+        help="also a pairwise judge shown both responses, both orders (JudgeBench's "
+        "Arena-Hard prompt): the baseline, with its position consistency",
     )
     p.add_argument(
         "--published",

@@ -174,3 +174,30 @@ def test_rank_rewardbench2_from_a_local_file(tmp_path: Path) -> None:
     assert "ties: `1/k`" in (out / "report.md").read_text()
     assert cli.main([*base, "--bootstrap", "200", "--ties", "strict"]) == 0
     assert pd.read_csv(out / "accuracy.csv").set_index("subset").loc["overall"].accuracy == 0.5
+
+
+def test_rank_with_a_pairwise_judge_baseline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pairwise judge that always prefers position A: inconsistent, never right under the net
+    vote; it is one more ablation row, tested against the hybrid, with its position table."""
+    pointwise = longer_is_better()
+    first = ScriptedJudge(lambda prompt, n: "My verdict: [[A>B]]")
+    models = {"rubric_grader": pointwise, "global_grader": pointwise, "pairwise_judge": first}
+    monkeypatch.setattr(cli, "_model", lambda name, role: models[role].model() if name else None)
+    out = tmp_path / "pw"
+    args = ["rank", "llmbar", "--set", "Natural", "--limit", "6", "--grader", "scripted/judge"]
+    assert (
+        cli.main(
+            [*args, "--pairwise-judge", "scripted/pairs", "--bootstrap", "200", "--out", str(out)]
+        )
+        == 0
+    )
+    assert first.calls == 12  # both orders of 6 pairs
+    ablation = pd.read_csv(out / "ablation.csv").set_index("variant")
+    assert ablation.loc["pairwise judge"].accuracy == 0.0 and ablation.loc["pairwise judge"].n == 6
+    position = pd.read_csv(out / "position.csv")
+    assert position.iloc[0].consistency == 0.0 and position.iloc[0].n == 6
+    significance = pd.read_csv(out / "significance.csv").set_index("variant")
+    assert "pairwise judge" in significance.index
+    assert cli.main(["rank", "rmbench", "--grader", "x", "--pairwise-judge", "y"]) == 2

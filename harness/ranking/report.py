@@ -24,9 +24,11 @@ import pandas as pd
 
 from harness.ranking import metrics
 from harness.ranking.groups import Comparison
+from harness.ranking.pairwise import PairwiseResult
 from harness.ranking.plots import grouped_bars
 
 RMBENCH, REWARDBENCH2 = "rm-bench", "rewardbench2"
+PAIRWISE = "pairwise judge"
 OFFICIAL_TIES: dict[str, metrics.TiePolicy] = {REWARDBENCH2: "1/k"}
 """Each dataset's official tie rule where it is not strict (RewardBench 2's code gives 1/k:
 metrics.rb2_table); strict (a tie is wrong, RewardBench v1) elsewhere."""
@@ -46,6 +48,9 @@ class RankingReport:
     ci_high, reference_only, variant_only, p_value (McNemar; NaN for non-0/1 credits), exact."""
     bias: pd.DataFrame
     """variant, probe (length / markdown), split, n, accuracy, ci_low, ci_high, unscored."""
+    position: pd.DataFrame
+    """The pairwise judge baseline, if one ran: n, consistency (both orders agree), accuracy
+    (JudgeBench's net vote), consistent_accuracy, ci_low, ci_high, unscored."""
 
 
 def _kind(groups: Sequence[Comparison]) -> str:
@@ -105,11 +110,15 @@ def ranking_report(
     reference: str = "hybrid",
     n_resamples: int = 2000,
     seed: int = 0,
+    pairwise: PairwiseResult | None = None,
 ) -> RankingReport:
     """Every table of the report, for each variant's scores (response key -> score).
 
     ``reference``: the variant the others are tested against (the first variant if absent);
-    ``tie_policy``: None for the dataset's official rule (``OFFICIAL_TIES``).
+    ``tie_policy``: None for the dataset's official rule (``OFFICIAL_TIES``). ``pairwise``: a
+    pairwise judge's verdicts on the same groups (``harness.ranking.pairwise.judge_pairs``): one
+    more ablation row (``pairwise judge``), tested against the reference like the others, and
+    its position consistency.
     """
     if not variants:
         raise ValueError("no variant to rank")
@@ -128,11 +137,25 @@ def ranking_report(
     )
     ref = reference if reference in variants else next(iter(variants))
     ref_credits = credits(groups, variants[ref], tie_policy)
+    others = {
+        name: credits(groups, scores, tie_policy)
+        for name, scores in variants.items()
+        if name != ref
+    }
+    position = pd.DataFrame(columns=list(metrics.PositionConsistency.__dataclass_fields__))
+    if pairwise is not None:
+        judged: dict[str, float | None] = {g.id: None for g in groups}
+        judged.update(pairwise.credits)
+        others[PAIRWISE] = judged
+        acc = metrics.summarize(
+            [math.nan if c is None else float(c) for c in judged.values()], **bootstrap
+        )  # type: ignore[arg-type]
+        row = pd.DataFrame([{"variant": PAIRWISE, **acc.row()}])
+        ablation = pd.concat([ablation, row], ignore_index=True)
+        position = pd.DataFrame([vars(pairwise.summary)])
     rows = []
-    for name, scores in variants.items():
-        if name == ref:
-            continue
-        p = metrics.paired_comparison(ref_credits, credits(groups, scores, tie_policy), **bootstrap)  # type: ignore[arg-type]
+    for name, other in others.items():
+        p = metrics.paired_comparison(ref_credits, other, **bootstrap)  # type: ignore[arg-type]
         rows.append(
             {
                 "reference": ref,
@@ -170,7 +193,9 @@ def ranking_report(
         if bias
         else pd.DataFrame(columns=["variant", "probe", "split", *metrics.COLUMNS])
     )
-    return RankingReport(kind, tie_policy, accuracy_frame, ablation, significance, bias_frame)
+    return RankingReport(
+        kind, tie_policy, accuracy_frame, ablation, significance, bias_frame, position
+    )
 
 
 def _markdown(frame: pd.DataFrame) -> str:
@@ -202,6 +227,7 @@ def write_report(
         ("ablation", report.ablation),
         ("significance", report.significance),
         ("bias", report.bias),
+        ("position", report.position),
         *extra,
     ]
     files = []
