@@ -9,4 +9,5 @@ from harness.tasks.healthbench import healthbench  # noqa: F401
 from harness.tasks.ifbench import ifbench  # noqa: F401
 from harness.tasks.ifeval import ifeval  # noqa: F401
 from harness.tasks.prompts import prompts  # noqa: F401
+from harness.tasks.rank import rank_hh_harmless, rank_judgebench, rank_llmbar, rank_rmbench  # noqa: F401
 from harness.tasks.writingbench import writingbench  # noqa: F401

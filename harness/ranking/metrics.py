@@ -546,7 +546,7 @@ def rmbench_domain(subset: str) -> str:
     return subset
 
 
-def _easy_normal_hard(m: np.ndarray) -> tuple[float, float, float]:
+def rmbench_levels(m: np.ndarray) -> tuple[float, float, float]:
     # THU-KEG/RM-Bench scripts/utils.py compute_accuracy (commit 73c52d7): hard = strict upper
     # triangle (less fancy chosen vs more fancy rejected), normal = diagonal, easy = strict lower
     # triangle, each averaged over its 3 cells.
@@ -584,7 +584,7 @@ def rmbench_table(
         if m is None:
             unscored[d] += 1
         else:
-            per_domain[d].append(_easy_normal_hard(m))
+            per_domain[d].append(rmbench_levels(m))
     boot = {"confidence": confidence, "n_resamples": n_resamples, "seed": seed, "method": method}
     rows = []
     samples = []

@@ -34,8 +34,8 @@ from harness.ranking.groups import Comparison, Response
 from harness.ranking.metrics import (
     TIE_POLICIES,
     TiePolicy,
-    _easy_normal_hard,
     group_credit,
+    rmbench_levels,
     rmbench_matrix,
 )
 from harness.ranking.scoring import VARIANTS, score_groups, unique_responses
@@ -123,7 +123,7 @@ def group_values(
             m = rmbench_matrix(group, scores[variant])
             out[variant] = math.nan if m is None else float(m.mean())
             if variant == "hybrid":
-                levels = (math.nan,) * 3 if m is None else _easy_normal_hard(m)
+                levels = (math.nan,) * 3 if m is None else rmbench_levels(m)
                 out.update(zip(RMBENCH_LEVELS, levels, strict=True))
         else:
             credit = group_credit(group, scores[variant], ties)
@@ -167,9 +167,11 @@ def explanation(
         for _, r in columns:
             c = results[r.key].component(name)
             cells.append(
-                _number(c.value) if c.status != "unscored" else f"unscored: {_cell(c.reason or '', 80)}"
+                _number(c.value)
+                if c.status != "unscored"
+                else f"unscored: {_cell(c.reason or '', 80)}"
             )
-        row(f"{name} ({'status'})", cells)
+        row(name, cells)
     criteria = dict.fromkeys(c.id for _, r in columns for c in results[r.key].rubric.criteria)
     for cid in criteria:
         cells = []
