@@ -510,6 +510,32 @@ def _published(args: argparse.Namespace, out: Path, command: str) -> int:
     return 0
 
 
+def _rank_logs(args: argparse.Namespace, out: Path, command: str) -> int:
+    """The report of ranking-task logs (inspect eval harness/rank_*): no judge call."""
+    from inspect_ai.log import read_eval_log
+
+    from harness.ranking.report import _markdown, ranking_report, write_report
+    from harness.ranking.task import groups_from_log
+
+    groups, variants = [], {}
+    for path in args.logs:
+        if not Path(path).exists():
+            raise DataError(f"{path}: no such log file")
+        log_groups, log_variants = groups_from_log(read_eval_log(path))
+        if not log_groups:
+            raise DataError(f"{path}: not a ranking task's log (no per-response variant scores)")
+        groups += log_groups
+        for name, scores in log_variants.items():
+            variants.setdefault(name, {}).update(scores)
+    report = ranking_report(
+        groups, variants, tie_policy=args.ties, reference=args.reference, n_resamples=args.bootstrap
+    )
+    files = write_report(report, out, title=f"Ranking: {args.dataset}", command=command)
+    print(_markdown(report.ablation))
+    print(f"\n{len(groups)} groups from {len(args.logs)} log(s); report in {files[0]}")
+    return 0
+
+
 async def _rank(args: argparse.Namespace) -> int:
     import shlex
 
@@ -521,6 +547,10 @@ async def _rank(args: argparse.Namespace) -> int:
     if args.published:
         return _published(args, out, command)
     graders = args.grader or args.rubric_grader or args.global_grader
+    if args.logs:
+        if graders or args.scores or args.pairwise_judge:
+            raise UsageError("--logs re-ranks what the logs hold: no judges or --scores with it")
+        return _rank_logs(args, out, command)
     if not graders and not args.scores:
         raise UsageError(
             "nothing to rank with: pass --grader MODEL (the hybrid reward and its ablations), "
@@ -797,6 +827,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=FILE",
         help='an external reward model\'s scores, JSONL of {"id", "chosen": [...], '
         '"rejected": [...]}; repeatable',
+    )
+    p.add_argument(
+        "--logs",
+        nargs="+",
+        metavar="LOG",
+        help="re-rank the logs of a ranking task (inspect eval harness/rank_DATASET): no judge call",
     )
     p.add_argument(
         "--pairwise-judge",

@@ -181,3 +181,29 @@ def test_spec_store_adds_the_rubric_and_its_verdicts(tmp_path: Path) -> None:
     assert all(math.isnan(s.scores["ranking_credit"].value["rubric"]) for s in others)
     # 2 responses per pair: one global call each, plus one rubric call for each of the spec's
     assert grader.calls == 4 + 2
+
+
+def test_harness_rank_reranks_a_ranking_task_log_without_judging(tmp_path: Path) -> None:
+    """`harness rank DATASET --logs LOG`: the official tables from what the task stored."""
+    import pandas as pd
+
+    from harness import cli
+    from harness.ranking.task import groups_from_log
+
+    judge = length_judge()
+    log = run(rank_llmbar(limit=4, sets="Natural"), judge, tmp_path)
+    calls = judge.calls
+    groups, variants = groups_from_log(log)
+    assert len(groups) == 4 and set(variants) >= {"hybrid", "global"}
+    out = tmp_path / "report"
+    assert (
+        cli.main(
+            ["rank", "llmbar", "--logs", log.location, "--bootstrap", "200", "--out", str(out)]
+        )
+        == 0
+    )
+    assert judge.calls == calls  # nothing judged again
+    ablation = pd.read_csv(out / "ablation.csv").set_index("variant")
+    expected = sum(group_credit(g, variants["hybrid"]) for g in groups) / 4
+    assert ablation.loc["hybrid"].accuracy == pytest.approx(expected)
+    assert cli.main(["rank", "llmbar", "--logs", log.location, "--grader", "x"]) == 2

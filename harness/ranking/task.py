@@ -249,10 +249,39 @@ def ranking_credit(
                     k: r.model_dump(mode="json", by_alias=True) for k, r in scored.results.items()
                 },
                 "unscored_reasons": scored.reasons,
+                # every variant's score of every response: `harness rank --logs` re-ranks from it
+                VARIANT_SCORES_KEY: scored.scores,
             },
         )
 
     return score
+
+
+VARIANT_SCORES_KEY = "variant_scores"
+"""Score.metadata key: variant -> response key -> score (None: unscored)."""
+
+
+def groups_from_log(log: Any) -> tuple[list[Comparison], dict[str, dict[str, float | None]]]:
+    """The comparison groups of a ranking task's log and every variant's scores of their
+    responses (first epoch; samples without a score are left out)."""
+    groups, variants = [], {}
+    for sample in log.samples or []:
+        if sample.epoch != 1:
+            continue
+        score = next(
+            (
+                s
+                for s in (sample.scores or {}).values()
+                if s.metadata and VARIANT_SCORES_KEY in s.metadata
+            ),
+            None,
+        )
+        if score is None:
+            continue
+        groups.append(group_from_metadata(sample.metadata))
+        for variant, scores in score.metadata[VARIANT_SCORES_KEY].items():
+            variants.setdefault(variant, {}).update(scores)
+    return groups, variants
 
 
 # -- metrics ------------------------------------------------------------------------------------
