@@ -633,6 +633,32 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _reward_arguments(p: argparse.ArgumentParser) -> None:
+    """The judges, rubric mode, weights, checker runtime and cache of the hybrid reward
+    (``_engine`` reads them)."""
+    p.add_argument("--grader", help="judge model, e.g. openai/gpt-4.1-mini or vllm/Qwen/Qwen3-32B")
+    p.add_argument("--rubric-grader", help="judge model for the rubric (default: --grader)")
+    p.add_argument("--global-grader", help="judge model for the global score (default: --grader)")
+    p.add_argument(
+        "--rubric-mode",
+        default="single",
+        help="single | per_criterion | writingbench | healthbench",
+    )
+    p.add_argument(
+        "--weights",
+        type=float,
+        nargs=3,
+        metavar=("RUBRIC", "GLOBAL", "CODE"),
+        help="hybrid component weights (default: equal)",
+    )
+    p.add_argument(
+        "--checker-runtime",
+        default="auto",
+        help="where checkers run: auto | docker | local | local-unsafe (see the README)",
+    )
+    p.add_argument("--cache", help="SQLite judgment cache file")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness",
@@ -748,32 +774,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--specs", required=True, help="spec store (JSONL)")
     p.add_argument("--out", required=True, help="JSONL of reward results")
-    p.add_argument("--grader", help="judge model, e.g. openai/gpt-4.1-mini or vllm/Qwen/Qwen3-32B")
-    p.add_argument("--rubric-grader", help="judge model for the rubric (default: --grader)")
-    p.add_argument("--global-grader", help="judge model for the global score (default: --grader)")
+    _reward_arguments(p)
     p.add_argument(
         "--no-judge",
         action="store_true",
         help="no judges: rubric and global unscored, the reward comes from the checkers only",
     )
-    p.add_argument(
-        "--rubric-mode",
-        default="single",
-        help="single | per_criterion | writingbench | healthbench",
-    )
-    p.add_argument(
-        "--weights",
-        type=float,
-        nargs=3,
-        metavar=("RUBRIC", "GLOBAL", "CODE"),
-        help="hybrid component weights (default: equal)",
-    )
-    p.add_argument(
-        "--checker-runtime",
-        default="auto",
-        help="where checkers run: auto | docker | local | local-unsafe (see the README)",
-    )
-    p.add_argument("--cache", help="SQLite judgment cache file")
     p.add_argument("--batch-size", type=_positive, default=64, help="responses scored at once")
     p.set_defaults(func=lambda a: asyncio.run(_score(a)))
 
@@ -817,9 +823,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--limit", type=_positive, help="only the first N comparison groups")
     p.add_argument("--specs", help="spec store for the prompts (else prompt-only specs)")
-    p.add_argument("--grader", help="judge model for the rubric and global components")
-    p.add_argument("--rubric-grader", help="judge model for the rubric (default: --grader)")
-    p.add_argument("--global-grader", help="judge model for the global score (default: --grader)")
+    _reward_arguments(p)
     p.add_argument(
         "--scores",
         action="append",
@@ -853,16 +857,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", default="hybrid", help="variant the others are tested against")
     p.add_argument("--bootstrap", type=_positive, default=2000, help="bootstrap resamples")
     p.add_argument("--out", help="output folder (default: results/rank-DATASET)")
-    p.add_argument("--rubric-mode", default="single", help="single | per_criterion")
-    p.add_argument(
-        "--weights",
-        type=float,
-        nargs=3,
-        metavar=("RUBRIC", "GLOBAL", "CODE"),
-        help="hybrid component weights (default: equal)",
-    )
-    p.add_argument("--checker-runtime", default="auto", help="where the specs' checkers run")
-    p.add_argument("--cache", help="SQLite judgment cache file")
     p.set_defaults(func=lambda a: asyncio.run(_rank(a)), no_judge=False)
     return parser
 
