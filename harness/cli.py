@@ -601,6 +601,36 @@ async def _rank(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Checkpoints' logs paired on the same samples: deltas with intervals and paired tests,
+    noise floor, drift, largest regressions."""
+    import shlex
+
+    from harness.compare.report import comparison, write_comparison
+    from harness.compare.samples import samples_df
+    from harness.ranking.report import _markdown
+
+    names = {}
+    for pair in args.name:
+        log, sep, name = pair.rpartition("=")
+        if not sep or not log or not name:
+            raise UsageError(f"--name expects LOG=NAME, got {pair!r}")
+        names[log] = name
+    samples = samples_df(args.logs, names)
+    if samples.empty:
+        raise DataError("no samples with a benchmark's official value or a reward in these logs")
+    result = comparison(samples, args.baseline, n_resamples=args.bootstrap)
+    out = Path(args.out or "results/compare")
+    files = write_comparison(result, out, command=shlex.join(["harness", *args.argv]))
+    shown = result.deltas[
+        ["benchmark", "metric", "candidate", "baseline_mean", "candidate_mean", "difference",
+         "ci_low", "ci_high", "p_adjusted"]
+    ] if not result.deltas.empty else result.deltas  # fmt: skip
+    print(_markdown(shown))
+    print(f"\nreport and tables in {files[0]} ({len(files)} files)")
+    return 0
+
+
 def cmd_unscored(args: argparse.Namespace) -> int:
     """Every (sample, epoch, scorer) judgment without a score in the logs, with the reason."""
     for path in args.logs:
@@ -670,7 +700,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"%(prog)s {_version()} ({DISTRIBUTION})"
     )
     parser.set_defaults(help_of=parser)
-    sub = parser.add_subparsers(dest="command", metavar="{spec,score,unscored,rank}")
+    sub = parser.add_subparsers(dest="command", metavar="{spec,score,unscored,rank,compare}")
 
     spec_parser = sub.add_parser(
         "spec", help="build, validate and show spec stores", formatter_class=_HelpFormatter
@@ -796,6 +826,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("logs", nargs="+", help="Inspect log files or log directories")
     p.set_defaults(func=cmd_unscored)
+
+    p = sub.add_parser(
+        "compare",
+        help="compare checkpoints' eval logs: paired deltas, noise floor, drift, regressions",
+        description=(
+            "Pair every checkpoint with the baseline on the same (benchmark, sample, epoch) and\n"
+            "report per benchmark: both means, the paired difference with a bootstrap interval,\n"
+            "the paired test (McNemar / Wilcoxon), win/tie/loss, Holm-adjusted p-values; the\n"
+            "noise floor of repeated runs; length and markdown drift next to the reward change;\n"
+            "the largest per-sample regressions (log and sample id for inspect view)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  harness compare logs/ --baseline vllm/sft-step0\n"
+            "  harness compare before.eval after.eval --name before.eval=sft "
+            "--name after.eval=rl --baseline sft"
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    p.add_argument("logs", nargs="+", help="Inspect logs or log directories of the checkpoints")
+    p.add_argument("--baseline", required=True, help="the checkpoint the others are compared with")
+    p.add_argument(
+        "--name",
+        action="append",
+        default=[],
+        metavar="LOG=NAME",
+        help="a checkpoint name for a log (default: the log's model); repeatable",
+    )
+    p.add_argument("--bootstrap", type=_positive, default=2000, help="bootstrap resamples")
+    p.add_argument("--out", help="output folder (default: results/compare)")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser(
         "rank",

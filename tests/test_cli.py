@@ -344,7 +344,7 @@ def test_long_jobs_draw_progress_bars(
 def test_bare_command_prints_help_and_exits_2(capsys) -> None:
     assert main([]) == 2
     out = capsys.readouterr().out
-    assert out.startswith("usage: harness [-h] [--version] {spec,score,unscored,rank} ...")
+    assert out.startswith("usage: harness [-h] [--version] {spec,score,unscored,rank,compare} ...")
     assert "examples:" in out and "harness score responses.jsonl" in out
     assert main(["spec"]) == 2
     assert capsys.readouterr().out.startswith("usage: harness spec [-h] {build,validate,show}")

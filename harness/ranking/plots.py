@@ -28,9 +28,11 @@ def grouped_bars(
     path: str | Path,
     title: str,
     ylabel: str = "accuracy",
+    line: float | None = 0.5,
+    ylim: tuple[float, float] | None = (0, 1),
 ) -> Path:
     """Bars of ``accuracy`` per ``group`` (x axis), one colour per ``series``, with the
-    confidence interval as error bars; a dashed line at 0.5 (chance for a pair)."""
+    confidence interval as error bars; a dashed line at ``line`` (0.5: chance for a pair)."""
     plt = _pyplot()
     groups = list(dict.fromkeys(frame[group]))
     names = list(dict.fromkeys(frame[series]))
@@ -42,10 +44,12 @@ def grouped_bars(
         low = (rows["accuracy"] - rows["ci_low"]).clip(lower=0).fillna(0)
         high = (rows["ci_high"] - rows["accuracy"]).clip(lower=0).fillna(0)
         ax.bar(x, rows["accuracy"], width, label=str(name), yerr=[low, high], capsize=3)
-    ax.axhline(0.5, color="grey", linestyle="--", linewidth=0.8)
+    if line is not None:
+        ax.axhline(line, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels([str(g) for g in groups], rotation=20, ha="right")
-    ax.set_ylim(0, 1)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     if len(names) > 1:

@@ -1,0 +1,208 @@
+"""The comparison tables (pandas) and the report ``harness compare`` writes.
+
+``comparison(samples, baseline)`` pairs every other checkpoint with the baseline on the same
+(benchmark, sample, epoch) and gives:
+
+- ``deltas``: per benchmark, metric (official / reward) and candidate: both means, the paired
+  difference with its bootstrap interval, the paired test suited to the metric, win / tie /
+  loss counts, and the p-value adjusted across benchmarks (Holm);
+- ``noise``: where a checkpoint has two runs (two epochs, or two logs of the same model), the
+  spread of their differences: a delta inside it is not a change;
+- ``drift``: mean response length and markdown density per checkpoint next to its reward change
+  (reward hacking shows as reward up with length or markdown up and the official metric flat);
+- ``regressions``: the largest per-sample drops, with the log file and sample id to open in
+  ``inspect view``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from harness.compare import stats
+from harness.ranking.plots import grouped_bars
+from harness.ranking.report import _markdown
+
+PAIR_KEYS = ["benchmark", "sample_id", "epoch"]
+
+
+@dataclass
+class Comparison:
+    baseline: str
+    deltas: pd.DataFrame
+    noise: pd.DataFrame
+    drift: pd.DataFrame
+    regressions: pd.DataFrame
+
+
+def _paired(samples: pd.DataFrame, baseline: str, candidate: str, metric: str) -> pd.DataFrame:
+    part = samples[samples.metric == metric]
+    left = part[part.checkpoint == baseline].set_index(PAIR_KEYS)
+    right = part[part.checkpoint == candidate].set_index(PAIR_KEYS)
+    joined = left[["value", "log", "kind"]].merge(
+        right[["value", "log"]],
+        left_index=True,
+        right_index=True,
+        suffixes=("_baseline", "_candidate"),
+    )
+    return joined.reset_index()
+
+
+def comparison(samples: pd.DataFrame, baseline: str, *, n_resamples: int = 2000) -> Comparison:
+    """Every table, for each checkpoint against ``baseline`` (see the module docstring)."""
+    checkpoints = list(dict.fromkeys(samples.checkpoint))
+    if baseline not in checkpoints:
+        raise ValueError(f"no checkpoint {baseline!r} in the logs; have {checkpoints}")
+    rows, worst = [], []
+    for candidate in checkpoints:
+        if candidate == baseline:
+            continue
+        for metric in ("official", "reward"):
+            pairs = _paired(samples, baseline, candidate, metric)
+            for benchmark, part in pairs.groupby("benchmark", sort=True):
+                kind = part.kind.iloc[0]
+                if kind == "preference":  # AlpacaEval: in win-rate points, 100 · (preference − 1)
+                    part = part.assign(
+                        value_baseline=100 * (part.value_baseline - 1),
+                        value_candidate=100 * (part.value_candidate - 1),
+                    )
+                result = stats.paired_difference(
+                    part[["sample_id", "epoch"]].assign(
+                        baseline=part.value_baseline, candidate=part.value_candidate
+                    ),
+                    kind="binary" if kind == "binary" else "continuous",
+                    n_resamples=n_resamples,
+                )
+                rows.append(
+                    {
+                        "benchmark": benchmark,
+                        "metric": metric,
+                        "candidate": candidate,
+                        "n": result.n,
+                        "unscored": result.unscored,
+                        "baseline_mean": result.mean_baseline,
+                        "candidate_mean": result.mean_candidate,
+                        "difference": result.difference,
+                        "ci_low": result.ci_low,
+                        "ci_high": result.ci_high,
+                        "wins": result.wins,
+                        "ties": result.ties,
+                        "losses": result.losses,
+                        "test": result.test,
+                        "p_value": result.p_value,
+                    }
+                )
+                drop = (part.value_candidate - part.value_baseline).rename("change")
+                worst.append(
+                    part.assign(change=drop, candidate=candidate, metric=metric)
+                    .dropna(subset=["change"])
+                    .nsmallest(5, "change")
+                )
+    deltas = pd.DataFrame(rows)
+    if not deltas.empty:
+        deltas["p_adjusted"] = math.nan
+        for _, part in deltas.groupby(["metric", "candidate"]):
+            ok = part.p_value.notna()
+            if ok.any():
+                adjusted = stats.adjust(list(part.p_value[ok]))["p_adjusted"].to_numpy()
+                deltas.loc[part.index[ok], "p_adjusted"] = adjusted
+    regressions = (
+        pd.concat(worst, ignore_index=True)[
+            ["benchmark", "metric", "candidate", "sample_id", "epoch", "change", "log_candidate"]
+        ].sort_values("change")
+        if worst
+        else pd.DataFrame()
+    )
+    return Comparison(
+        baseline, deltas, noise_table(samples), drift_table(samples, baseline), regressions
+    )
+
+
+def noise_table(samples: pd.DataFrame) -> pd.DataFrame:
+    """Per checkpoint, benchmark and metric with two epochs: epoch 1 against epoch 2."""
+    rows = []
+    for (checkpoint, benchmark, metric), part in samples.groupby(
+        ["checkpoint", "benchmark", "metric"], sort=True
+    ):
+        epochs = sorted(part.epoch.unique())
+        if len(epochs) < 2:
+            continue
+        a = part[part.epoch == epochs[0]].set_index("sample_id").value
+        b = part[part.epoch == epochs[1]].set_index("sample_id").value
+        floor = stats.noise_floor(a, b)
+        rows.append(
+            {"checkpoint": checkpoint, "benchmark": benchmark, "metric": metric, **vars(floor)}
+        )
+    return pd.DataFrame(rows)
+
+
+def drift_table(samples: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Mean length, markdown density and reward per checkpoint and benchmark, with the change
+    from the baseline: the reward-hacking read."""
+    official = samples[samples.metric == "official"]
+    base = official if not official.empty else samples
+    table = (
+        base.groupby(["benchmark", "checkpoint"], sort=True)[["length", "markdown"]]
+        .mean()
+        .reset_index()
+    )
+    reward = samples[samples.metric == "reward"].groupby(["benchmark", "checkpoint"]).value.mean()
+    table["reward"] = [
+        reward.get((b, c), math.nan) for b, c in zip(table.benchmark, table.checkpoint, strict=True)
+    ]
+    for column in ("length", "markdown", "reward"):
+        ref = table[table.checkpoint == baseline].set_index("benchmark")[column]
+        table[f"{column}_change"] = table[column] - table.benchmark.map(ref)
+    return table
+
+
+def write_comparison(result: Comparison, out: str | Path, *, command: str) -> list[Path]:
+    """``comparison.md`` (every table and the command), one CSV per table, and the delta plot."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = [
+        ("deltas", result.deltas),
+        ("noise", result.noise),
+        ("drift", result.drift),
+        ("regressions", result.regressions),
+    ]
+    files = []
+    for name, frame in tables:
+        path = out / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        files.append(path)
+    official = (
+        result.deltas[result.deltas.metric == "official"]
+        if not result.deltas.empty
+        else result.deltas
+    )
+    if not official.empty:
+        plot = official.rename(columns={"difference": "accuracy"})
+        files.append(
+            grouped_bars(
+                plot,
+                "benchmark",
+                "candidate",
+                out / "deltas.png",
+                f"change vs {result.baseline} (official metric)",
+                ylabel="difference",
+                line=0.0,
+                ylim=None,
+            )
+        )
+    lines = [
+        f"# Checkpoints compared with {result.baseline}",
+        "",
+        f"Command: `{command}`",
+        "",
+        "Paired on (benchmark, sample, epoch); intervals: 95% paired bootstrap over samples;"
+        " p-values adjusted across benchmarks (Holm). AlpacaEval in win-rate points.",
+    ]
+    for name, frame in tables:
+        lines += ["", f"## {name}", "", _markdown(frame) if not frame.empty else "(none)"]
+    path = out / "comparison.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [path, *files]
