@@ -607,7 +607,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import shlex
 
     from harness.compare.report import comparison, write_comparison
-    from harness.compare.samples import samples_df
+    from harness.compare.samples import item_deltas, items_df, samples_df
     from harness.ranking.report import _markdown
 
     names = {}
@@ -620,8 +620,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if samples.empty:
         raise DataError("no samples with a benchmark's official value or a reward in these logs")
     result = comparison(samples, args.baseline, n_resamples=args.bootstrap)
+    items = item_deltas(items_df(args.logs, names), args.baseline)
     out = Path(args.out or "results/compare")
-    files = write_comparison(result, out, command=shlex.join(["harness", *args.argv]))
+    command = shlex.join(["harness", *args.argv])
+    files = write_comparison(result, out, command=command, items=items)
     shown = result.deltas[
         ["benchmark", "metric", "candidate", "baseline_mean", "candidate_mean", "difference",
          "ci_low", "ci_high", "p_adjusted"]

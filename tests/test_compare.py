@@ -82,7 +82,14 @@ def test_compare_pairs_the_same_samples_and_its_statistics_are_scipys(
     drift = pd.read_csv(out / "drift.csv").set_index("checkpoint")
     assert drift.loc["upper"].length_change == 0  # same length, different case
     assert "Command: `harness compare" in (out / "comparison.md").read_text()
-    assert (out / "deltas.png").exists()
+    assert (out / "deltas.png").exists() and (out / "items.png").exists()
+    items = pd.read_csv(out / "items.csv")
+    # per instruction type: the official verdicts' pass rates, each checkpoint against the
+    # baseline, largest drop first (the one the upper-casing broke most)
+    assert set(items.kind) == {"instruction"} and items.change.iloc[0] < 0
+    assert list(items.change) == sorted(items.change)
+    samples_items = samples[samples.metric == "official"]
+    assert items.n.sum() >= len(samples_items) / 2  # every instruction of the upper run counted
 
 
 def test_compare_errors(logs: tuple[str, str], capsys) -> None:

@@ -159,8 +159,11 @@ def drift_table(samples: pd.DataFrame, baseline: str) -> pd.DataFrame:
     return table
 
 
-def write_comparison(result: Comparison, out: str | Path, *, command: str) -> list[Path]:
-    """``comparison.md`` (every table and the command), one CSV per table, and the delta plot."""
+def write_comparison(
+    result: Comparison, out: str | Path, *, command: str, items: pd.DataFrame | None = None
+) -> list[Path]:
+    """``comparison.md`` (every table and the command), one CSV per table, the delta plot and,
+    with ``items`` (``samples.item_deltas``), the per-instruction / per-criterion delta chart."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tables = [
@@ -169,6 +172,8 @@ def write_comparison(result: Comparison, out: str | Path, *, command: str) -> li
         ("drift", result.drift),
         ("regressions", result.regressions),
     ]
+    if items is not None:
+        tables.append(("items", items))
     files = []
     for name, frame in tables:
         path = out / f"{name}.csv"
@@ -193,6 +198,17 @@ def write_comparison(result: Comparison, out: str | Path, *, command: str) -> li
                 ylim=None,
             )
         )
+    if items is not None and not items.empty:
+        top = items.reindex(items.change.abs().sort_values(ascending=False).index).head(15)
+        chart = top.assign(accuracy=top.change, ci_low=top.change, ci_high=top.change)
+        chart = chart.assign(item=chart.item.astype(str).str.slice(0, 40))
+        files.append(
+            grouped_bars(
+                chart, "item", "checkpoint", out / "items.png",
+                f"largest per-instruction / per-criterion changes vs {result.baseline}",
+                ylabel="change", line=0.0, ylim=None,
+            )
+        )  # fmt: skip
     lines = [
         f"# Checkpoints compared with {result.baseline}",
         "",

@@ -115,3 +115,80 @@ def samples_df(logs: Iterable[str | Path], names: Mapping[str, str] | None = Non
         checkpoint = (names or {}).get(path) or log.eval.model
         rows += rows_of(log, checkpoint)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+ITEM_COLUMNS = ["checkpoint", "benchmark", "sample_id", "epoch", "item", "kind", "value"]
+
+
+def items_df(logs: Iterable[str | Path], names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """One row per judged item of each sample and epoch (``ITEM_COLUMNS``): IFEval/IFBench
+    instructions by type (``kind`` "instruction", value 1 if followed, strict) and rubric
+    criteria of the hybrid reward (``kind`` "criterion" or "pitfall" for negative weights,
+    value 0-1)."""
+    rows: list[dict[str, Any]] = []
+    for path in log_paths(logs):
+        log = read_eval_log(path)
+        checkpoint = (names or {}).get(path) or log.eval.model
+        benchmark = benchmark_of(log.eval.task)
+        for sample in log.samples or []:
+            key = (checkpoint, benchmark, str(sample.id), sample.epoch)
+            official = (sample.scores or {}).get("instruction_following")
+            meta = official.metadata if official is not None else None
+            if meta and "instructions" in meta and "strict" in meta:
+                for name, followed in zip(meta["instructions"], meta["strict"], strict=True):
+                    rows.append(
+                        dict(
+                            zip(
+                                ITEM_COLUMNS,
+                                (*key, name, "instruction", float(followed)),
+                                strict=True,
+                            )
+                        )
+                    )
+            reward = (sample.scores or {}).get("hybrid_reward")
+            result = (reward.metadata or {}).get("reward_result") if reward is not None else None
+            for c in ((result or {}).get("rubric") or {}).get("criteria") or []:
+                kind = "pitfall" if c.get("weight", 0) < 0 else "criterion"
+                value = c.get("value")
+                if isinstance(value, int | float):
+                    rows.append(
+                        dict(
+                            zip(
+                                ITEM_COLUMNS,
+                                (*key, c.get("text") or c.get("id"), kind, float(value)),
+                                strict=True,
+                            )
+                        )
+                    )
+    return pd.DataFrame(rows, columns=ITEM_COLUMNS)
+
+
+def item_deltas(items: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Per benchmark, item kind and item (instruction type, criterion): each checkpoint's mean
+    and its change from the baseline, largest regressions first."""
+    if items.empty:
+        return pd.DataFrame(
+            columns=[
+                "benchmark",
+                "kind",
+                "item",
+                "checkpoint",
+                "n",
+                "mean",
+                "baseline_mean",
+                "change",
+            ]
+        )
+    means = (
+        items.groupby(["benchmark", "kind", "item", "checkpoint"])
+        .value.agg(["count", "mean"])
+        .reset_index()
+    )
+    base = means[means.checkpoint == baseline].set_index(["benchmark", "kind", "item"])["mean"]
+    others = means[means.checkpoint != baseline].copy()
+    others["baseline_mean"] = [
+        base.get((b, k, i), math.nan)
+        for b, k, i in zip(others.benchmark, others.kind, others.item, strict=True)
+    ]
+    others["change"] = others["mean"] - others["baseline_mean"]
+    return others.rename(columns={"count": "n"}).sort_values("change").reset_index(drop=True)
