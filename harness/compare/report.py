@@ -69,6 +69,19 @@ def comparison(samples: pd.DataFrame, baseline: str, *, n_resamples: int = 2000)
                         value_baseline=100 * (part.value_baseline - 1),
                         value_candidate=100 * (part.value_candidate - 1),
                     )
+                scored = part.value_baseline.notna() & part.value_candidate.notna()
+                if not scored.any():  # e.g. no judge for the reward: nothing to pair, said so
+                    rows.append(
+                        {
+                            "benchmark": benchmark,
+                            "metric": metric,
+                            "candidate": candidate,
+                            "n": 0,
+                            "unscored": len(part),
+                            "test": "none: no sample scored on both sides",
+                        }
+                    )
+                    continue
                 result = stats.paired_difference(
                     part[["sample_id", "epoch"]].assign(
                         baseline=part.value_baseline, candidate=part.value_candidate
