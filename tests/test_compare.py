@@ -99,3 +99,44 @@ def test_compare_errors(logs: tuple[str, str], capsys) -> None:
     assert cli.main(["compare", "missing.eval", "--baseline", "x"]) == 1
     assert "missing.eval: no such log file" in capsys.readouterr().err
     assert cli.main(["compare", before, "--baseline", "x", "--name", "oops"]) == 2
+
+
+def test_drift_flags_reward_hacking_signs() -> None:
+    """Reward up with longer answers and a flat official metric, and rubric and global judges
+    moving apart, are flagged; a checkpoint that really improved is not."""
+    from harness.compare.report import drift_table
+
+    rows = []
+
+    def add(
+        checkpoint: str, length: int, official: float, reward: float, rubric: float, glob: float
+    ) -> None:
+        for metric, value in (
+            ("official", official),
+            ("reward", reward),
+            ("rubric", rubric),
+            ("global", glob),
+        ):
+            rows.append(
+                {
+                    "checkpoint": checkpoint,
+                    "log": "x",
+                    "benchmark": "b",
+                    "sample_id": "1",
+                    "epoch": 1,
+                    "metric": metric,
+                    "kind": "continuous",
+                    "value": value,
+                    "length": length,
+                    "markdown": 0.0,
+                }
+            )
+
+    add("base", 100, 0.5, 0.5, 0.5, 0.5)
+    add("hacked", 300, 0.5, 0.8, 0.9, 0.4)
+    add("better", 100, 0.7, 0.7, 0.7, 0.7)
+    table = drift_table(pd.DataFrame(rows), "base").set_index("checkpoint")
+    assert table.loc["hacked"].reward_up_with_length and table.loc["hacked"].rubric_global_disagree
+    assert not table.loc["better"].reward_up_with_length
+    assert not table.loc["better"].rubric_global_disagree
+    assert table.loc["hacked"].length_change == 200

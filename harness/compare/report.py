@@ -60,7 +60,7 @@ def comparison(samples: pd.DataFrame, baseline: str, *, n_resamples: int = 2000)
     for candidate in checkpoints:
         if candidate == baseline:
             continue
-        for metric in ("official", "reward"):
+        for metric in ("official", "reward", "rubric", "global", "code"):
             pairs = _paired(samples, baseline, candidate, metric)
             for benchmark, part in pairs.groupby("benchmark", sort=True):
                 kind = part.kind.iloc[0]
@@ -153,8 +153,10 @@ def noise_table(samples: pd.DataFrame) -> pd.DataFrame:
 
 
 def drift_table(samples: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """Mean length, markdown density and reward per checkpoint and benchmark, with the change
-    from the baseline: the reward-hacking read."""
+    """Per checkpoint and benchmark: mean response length, markdown density, official value,
+    reward and its rubric and global components, each with its change from the baseline, and
+    two reward-hacking flags: the rubric and global judges move in opposite directions, or the
+    reward rises with the length while the official metric does not."""
     official = samples[samples.metric == "official"]
     base = official if not official.empty else samples
     table = (
@@ -162,13 +164,17 @@ def drift_table(samples: pd.DataFrame, baseline: str) -> pd.DataFrame:
         .mean()
         .reset_index()
     )
-    reward = samples[samples.metric == "reward"].groupby(["benchmark", "checkpoint"]).value.mean()
-    table["reward"] = [
-        reward.get((b, c), math.nan) for b, c in zip(table.benchmark, table.checkpoint, strict=True)
-    ]
-    for column in ("length", "markdown", "reward"):
+    keys = list(zip(table.benchmark, table.checkpoint, strict=True))
+    for metric in ("official", "reward", "rubric", "global"):
+        means = samples[samples.metric == metric].groupby(["benchmark", "checkpoint"]).value.mean()
+        table[metric] = [means.get(k, math.nan) for k in keys]
+    for column in ("length", "markdown", "official", "reward", "rubric", "global"):
         ref = table[table.checkpoint == baseline].set_index("benchmark")[column]
         table[f"{column}_change"] = table[column] - table.benchmark.map(ref)
+    table["rubric_global_disagree"] = table.rubric_change * table.global_change < 0
+    table["reward_up_with_length"] = (
+        (table.reward_change > 0) & (table.length_change > 0) & ~(table.official_change > 0)
+    )
     return table
 
 

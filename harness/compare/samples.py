@@ -44,6 +44,10 @@ OFFICIAL: dict[str, PerSample] = {
 """Each benchmark's per-sample official value: the scorer and ``Score.value`` key its official
 metric averages (IFEval and IFBench: the headline prompt-level accuracy)."""
 REWARD = PerSample("hybrid_reward", "reward", "continuous")
+COMPONENTS = {
+    name: PerSample("hybrid_reward", name, "continuous") for name in ("rubric", "global", "code")
+}
+"""The hybrid reward's components, compared like the reward (their disagreement is a flag)."""
 COLUMNS = [
     "checkpoint", "log", "benchmark", "sample_id", "epoch", "metric", "kind", "value",
     "length", "markdown",
@@ -79,13 +83,13 @@ def _number(value: Any, key: str) -> float:
 def rows_of(log: EvalLog, checkpoint: str) -> list[dict[str, Any]]:
     benchmark = benchmark_of(log.eval.task)
     wanted = [("official", OFFICIAL[benchmark])] if benchmark in OFFICIAL else []
-    wanted.append(("reward", REWARD))
+    wanted += [("reward", REWARD), *COMPONENTS.items()]
     rows = []
     for sample in log.samples or []:
         text = sample.output.completion if sample.output else ""
         for metric, per in wanted:
             score = (sample.scores or {}).get(per.scorer)
-            if score is None and metric == "reward":
+            if score is None and metric != "official":
                 continue  # no hybrid reward in this log
             rows.append(
                 {
