@@ -623,7 +623,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     items = item_deltas(items_df(args.logs, names), args.baseline)
     out = Path(args.out or "results/compare")
     command = shlex.join(["harness", *args.argv])
-    files = write_comparison(result, out, command=command, items=items)
+    files = write_comparison(result, out, command=command, items=items, samples=samples)
     shown = result.deltas[
         ["benchmark", "metric", "candidate", "baseline_mean", "candidate_mean", "difference",
          "ci_low", "ci_high", "p_adjusted"]

@@ -83,6 +83,7 @@ def test_compare_pairs_the_same_samples_and_its_statistics_are_scipys(
     assert drift.loc["upper"].length_change == 0  # same length, different case
     assert "Command: `harness compare" in (out / "comparison.md").read_text()
     assert (out / "deltas.png").exists() and (out / "items.png").exists()
+    assert (out / "reward_vs_length.png").exists()  # the checkers give a code-only reward
     items = pd.read_csv(out / "items.csv")
     # per instruction type: the official verdicts' pass rates, each checkpoint against the
     # baseline, largest drop first (the one the upper-casing broke most)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.compare import stats
-from harness.ranking.plots import grouped_bars
+from harness.ranking.plots import grouped_bars, scatter
 from harness.ranking.report import _markdown
 
 PAIR_KEYS = ["benchmark", "sample_id", "epoch"]
@@ -179,7 +179,12 @@ def drift_table(samples: pd.DataFrame, baseline: str) -> pd.DataFrame:
 
 
 def write_comparison(
-    result: Comparison, out: str | Path, *, command: str, items: pd.DataFrame | None = None
+    result: Comparison,
+    out: str | Path,
+    *,
+    command: str,
+    items: pd.DataFrame | None = None,
+    samples: pd.DataFrame | None = None,
 ) -> list[Path]:
     """``comparison.md`` (every table and the command), one CSV per table, the delta plot and,
     with ``items`` (``samples.item_deltas``), the per-instruction / per-criterion delta chart."""
@@ -226,6 +231,18 @@ def write_comparison(
                 chart, "item", "checkpoint", out / "items.png",
                 f"largest per-instruction / per-criterion changes vs {result.baseline}",
                 ylabel="change", line=0.0, ylim=None,
+            )
+        )  # fmt: skip
+    rewards = (
+        samples[samples.metric == "reward"].dropna(subset=["value"])
+        if samples is not None
+        else None
+    )
+    if rewards is not None and not rewards.empty:
+        files.append(
+            scatter(
+                rewards, "length", "value", "checkpoint", out / "reward_vs_length.png",
+                "hybrid reward against response length",
             )
         )  # fmt: skip
     lines = [

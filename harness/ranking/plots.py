@@ -60,3 +60,22 @@ def grouped_bars(
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def scatter(frame: pd.DataFrame, x: str, y: str, series: str, path: str | Path, title: str) -> Path:
+    """Points of ``y`` against ``x``, one colour per ``series`` (e.g. reward against response
+    length per checkpoint: reward hacking shows as the reward following the length)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    for name, part in frame.groupby(series, sort=False):
+        ax.scatter(part[x], part[y], s=8, alpha=0.5, label=str(name))
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
