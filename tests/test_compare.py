@@ -141,3 +141,16 @@ def test_drift_flags_reward_hacking_signs() -> None:
     assert not table.loc["better"].reward_up_with_length
     assert not table.loc["better"].rubric_global_disagree
     assert table.loc["hacked"].length_change == 200
+
+
+def test_noise_floor_from_two_runs_of_the_same_checkpoint(logs: tuple[str, str]) -> None:
+    """The same checkpoint run twice (here: the same log read as two runs) has a zero noise
+    floor; a checkpoint compared with itself shows no change."""
+    from harness.compare.report import noise_table
+
+    before, _ = logs
+    samples = samples_df([before], {before: "published"})
+    twice = pd.concat([samples, samples.assign(log="second-run")], ignore_index=True)
+    table = noise_table(twice).set_index(["benchmark", "metric"])
+    row = table.loc[("ifbench", "official")]
+    assert row.source == "runs" and row.mean_difference == 0 and row.std_difference == 0

@@ -135,19 +135,39 @@ def comparison(samples: pd.DataFrame, baseline: str, *, n_resamples: int = 2000)
 
 
 def noise_table(samples: pd.DataFrame) -> pd.DataFrame:
-    """Per checkpoint, benchmark and metric with two epochs: epoch 1 against epoch 2."""
+    """The noise floor of each checkpoint, benchmark and metric that was run twice: its first
+    two epochs (``source`` "epochs"), or its first two logs (``source`` "runs", e.g. a repeated
+    eval set), paired on the same samples."""
     rows = []
     for (checkpoint, benchmark, metric), part in samples.groupby(
         ["checkpoint", "benchmark", "metric"], sort=True
     ):
-        epochs = sorted(part.epoch.unique())
-        if len(epochs) < 2:
+        logs = list(dict.fromkeys(part.log))
+        if len(logs) >= 2:
+            first, second = (part[part.log == log] for log in logs[:2])
+            a = first.set_index(["sample_id", "epoch"]).value
+            b = second.set_index(["sample_id", "epoch"]).value
+            common = a.index.intersection(b.index)
+            source = "runs"
+        else:
+            epochs = sorted(part.epoch.unique())
+            if len(epochs) < 2:
+                continue
+            a = part[part.epoch == epochs[0]].set_index("sample_id").value
+            b = part[part.epoch == epochs[1]].set_index("sample_id").value
+            common = a.index.intersection(b.index)
+            source = "epochs"
+        if a[common].notna().mul(b[common].notna()).sum() == 0:
             continue
-        a = part[part.epoch == epochs[0]].set_index("sample_id").value
-        b = part[part.epoch == epochs[1]].set_index("sample_id").value
-        floor = stats.noise_floor(a, b)
+        floor = stats.noise_floor(a[common], b[common])
         rows.append(
-            {"checkpoint": checkpoint, "benchmark": benchmark, "metric": metric, **vars(floor)}
+            {
+                "checkpoint": checkpoint,
+                "benchmark": benchmark,
+                "metric": metric,
+                "source": source,
+                **vars(floor),
+            }
         )
     return pd.DataFrame(rows)
 
