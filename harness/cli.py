@@ -479,7 +479,7 @@ def _ranking_groups(args: argparse.Namespace) -> list:
 def _published(args: argparse.Namespace, out: Path, command: str) -> int:
     """JudgeBench's published reward-model outputs, scored with JudgeBench's own rule."""
     from harness.ranking.judgebench import load_published_scores, published_table
-    from harness.ranking.report import _markdown
+    from harness.tables import markdown_table
 
     if args.dataset != "judgebench":
         raise UsageError(
@@ -501,7 +501,7 @@ def _published(args: argparse.Namespace, out: Path, command: str) -> int:
             "both orderings are judged, a pair counts when their net vote favours the correct",
             "response (a tie counts as wrong), and overall is over all pairs.",
             "",
-            _markdown(shown),
+            markdown_table(shown),
         ]
     )
     (out / "published.md").write_text(text + "\n", encoding="utf-8")
@@ -514,8 +514,9 @@ def _rank_logs(args: argparse.Namespace, out: Path, command: str) -> int:
     """The report of ranking-task logs (inspect eval harness/rank_*): no judge call."""
     from inspect_ai.log import read_eval_log
 
-    from harness.ranking.report import _markdown, ranking_report, write_report
+    from harness.ranking.report import ranking_report, write_report
     from harness.ranking.task import groups_from_log
+    from harness.tables import markdown_table
 
     groups, variants = [], {}
     for path in args.logs:
@@ -531,7 +532,7 @@ def _rank_logs(args: argparse.Namespace, out: Path, command: str) -> int:
         groups, variants, tie_policy=args.ties, reference=args.reference, n_resamples=args.bootstrap
     )
     files = write_report(report, out, title=f"Ranking: {args.dataset}", command=command)
-    print(_markdown(report.ablation))
+    print(markdown_table(report.ablation))
     print(f"\n{len(groups)} groups from {len(args.logs)} log(s); report in {files[0]}")
     return 0
 
@@ -594,9 +595,9 @@ async def _rank(args: argparse.Namespace) -> int:
         pairwise=pairwise,
     )
     files = write_report(report, out, title=f"Ranking: {args.dataset}", command=command)
-    from harness.ranking.report import _markdown
+    from harness.tables import markdown_table
 
-    print(_markdown(report.ablation))
+    print(markdown_table(report.ablation))
     print(f"\n{len(groups)} groups; report and tables in {files[0]} ({len(files)} files)")
     return 0
 
@@ -608,7 +609,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     from harness.compare.report import comparison, write_comparison
     from harness.compare.samples import item_deltas, items_df, samples_df
-    from harness.ranking.report import _markdown
+    from harness.tables import markdown_table
 
     names = {}
     for pair in args.name:
@@ -628,7 +629,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         ["benchmark", "metric", "candidate", "baseline_mean", "candidate_mean", "difference",
          "ci_low", "ci_high", "p_adjusted"]
     ] if not result.deltas.empty else result.deltas  # fmt: skip
-    print(_markdown(shown))
+    print(markdown_table(shown))
     print(f"\nreport and tables in {files[0]} ({len(files)} files)")
     return 0
 

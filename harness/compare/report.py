@@ -24,7 +24,7 @@ import pandas as pd
 
 from harness.compare import stats
 from harness.ranking.plots import grouped_bars, scatter
-from harness.ranking.report import _markdown
+from harness.tables import write_tables
 
 PAIR_KEYS = ["benchmark", "sample_id", "epoch"]
 
@@ -64,11 +64,6 @@ def comparison(samples: pd.DataFrame, baseline: str, *, n_resamples: int = 2000)
             pairs = _paired(samples, baseline, candidate, metric)
             for benchmark, part in pairs.groupby("benchmark", sort=True):
                 kind = part.kind.iloc[0]
-                if kind == "preference":  # AlpacaEval: in win-rate points, 100 · (preference − 1)
-                    part = part.assign(
-                        value_baseline=100 * (part.value_baseline - 1),
-                        value_candidate=100 * (part.value_candidate - 1),
-                    )
                 scored = part.value_baseline.notna() & part.value_candidate.notna()
                 if not scored.any():  # e.g. no judge for the reward: nothing to pair, said so
                     rows.append(
@@ -82,13 +77,17 @@ def comparison(samples: pd.DataFrame, baseline: str, *, n_resamples: int = 2000)
                         }
                     )
                     continue
-                result = stats.paired_difference(
-                    part[["sample_id", "epoch"]].assign(
-                        baseline=part.value_baseline, candidate=part.value_candidate
-                    ),
-                    kind="binary" if kind == "binary" else "continuous",
-                    n_resamples=n_resamples,
+                paired = part[["sample_id", "epoch"]].assign(
+                    baseline=part.value_baseline, candidate=part.value_candidate
                 )
+                if kind == "preference":  # AlpacaEval, in win-rate points
+                    result = stats.win_rate_change(paired, n_resamples=n_resamples)
+                else:
+                    result = stats.paired_difference(
+                        paired,
+                        kind="binary" if kind == "binary" else "continuous",
+                        n_resamples=n_resamples,
+                    )
                 rows.append(
                     {
                         "benchmark": benchmark,
@@ -219,10 +218,6 @@ def write_comparison(
     if items is not None:
         tables.append(("items", items))
     files = []
-    for name, frame in tables:
-        path = out / f"{name}.csv"
-        frame.to_csv(path, index=False)
-        files.append(path)
     official = (
         result.deltas[result.deltas.metric == "official"]
         if not result.deltas.empty
@@ -265,16 +260,16 @@ def write_comparison(
                 "hybrid reward against response length",
             )
         )  # fmt: skip
-    lines = [
-        f"# Checkpoints compared with {result.baseline}",
-        "",
-        f"Command: `{command}`",
-        "",
+    note = (
         "Paired on (benchmark, sample, epoch); intervals: 95% paired bootstrap over samples;"
-        " p-values adjusted across benchmarks (Holm). AlpacaEval in win-rate points.",
-    ]
-    for name, frame in tables:
-        lines += ["", f"## {name}", "", _markdown(frame) if not frame.empty else "(none)"]
-    path = out / "comparison.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return [path, *files]
+        " p-values adjusted across benchmarks (Holm). AlpacaEval in win-rate points."
+    )
+    return write_tables(
+        out,
+        "comparison.md",
+        title=f"Checkpoints compared with {result.baseline}",
+        command=command,
+        note=note,
+        tables=tables,
+        plots=files,
+    )

@@ -26,6 +26,7 @@ from harness.ranking import metrics
 from harness.ranking.groups import Comparison
 from harness.ranking.pairwise import PairwiseResult
 from harness.ranking.plots import grouped_bars
+from harness.tables import write_tables
 
 RMBENCH, REWARDBENCH2 = "rm-bench", "rewardbench2"
 PAIRWISE = "pairwise judge"
@@ -198,18 +199,6 @@ def ranking_report(
     )
 
 
-def _markdown(frame: pd.DataFrame) -> str:
-    def cell(value: object) -> str:
-        if isinstance(value, float):
-            return "—" if math.isnan(value) else f"{value:.4g}"
-        return str(value)
-
-    header = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *body])
-
-
 def write_report(
     report: RankingReport,
     out: str | Path,
@@ -221,7 +210,6 @@ def write_report(
     """``report.md`` (every table, the command that made it), one CSV per table, and the plots
     (accuracy per subset with intervals, ablation bars, length bias). Returns the files."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     tables = [
         ("accuracy", report.accuracy),
         ("ablation", report.ablation),
@@ -231,10 +219,6 @@ def write_report(
         *extra,
     ]
     files = []
-    for name, frame in tables:
-        path = out / f"{name}.csv"
-        frame.to_csv(path, index=False)
-        files.append(path)
     subsets = report.accuracy[report.accuracy.subset != "overall"]
     files.append(
         grouped_bars(subsets, "subset", "variant", out / "accuracy.png", f"{title}: accuracy")
@@ -253,20 +237,10 @@ def write_report(
         files.append(
             grouped_bars(length, "split", "variant", out / "length_bias.png", f"{title}: length")
         )
-    lines = [
-        f"# {title}",
-        "",
-        f"Command: `{command}`",
-        "",
+    note = (
         f"Dataset `{report.dataset}`; ties: `{report.tie_policy}` (see harness/ranking/metrics.py);"
-        " intervals: 95% bootstrap over groups.",
-    ]
-    for name, frame in tables:
-        lines += ["", f"## {name}", "", _markdown(frame) if not frame.empty else "(none)"]
-    lines += [
-        "",
-        "Plots: " + ", ".join(f"[{p.name}]({p.name})" for p in files if p.suffix == ".png"),
-    ]
-    path = out / "report.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return [path, *files]
+        " intervals: 95% bootstrap over groups."
+    )
+    return write_tables(
+        out, "report.md", title=title, command=command, note=note, tables=tables, plots=files
+    )
