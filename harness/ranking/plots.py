@@ -21,6 +21,15 @@ def _pyplot():  # noqa: ANN202 - matplotlib.pyplot module
     return plt
 
 
+def _save(plt, fig, path: str | Path) -> Path:  # noqa: ANN001 - pyplot and its figure
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def grouped_bars(
     frame: pd.DataFrame,
     group: str,
@@ -54,12 +63,7 @@ def grouped_bars(
     ax.set_title(title)
     if len(names) > 1:
         ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def scatter(frame: pd.DataFrame, x: str, y: str, series: str, path: str | Path, title: str) -> Path:
@@ -73,9 +77,4 @@ def scatter(frame: pd.DataFrame, x: str, y: str, series: str, path: str | Path, 
     ax.set_ylabel(y)
     ax.set_title(title)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
