@@ -608,7 +608,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import shlex
 
     from harness.compare.report import comparison, write_comparison
-    from harness.compare.samples import item_deltas, items_df, samples_df
+    from harness.compare.samples import item_deltas, log_paths, read_logs
     from harness.tables import markdown_table
 
     names = {}
@@ -617,18 +617,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if not sep or not log or not name:
             raise UsageError(f"--name expects LOG=NAME, got {pair!r}")
         names[log] = name
-    samples = samples_df(args.logs, names)
+    paths = log_paths(args.logs)
+    with _Progress("reading logs", len(paths)) as bar:
+
+        def progress(done: int, total: int, path: str) -> None:
+            bar.update(completed=done)
+            if path:
+                bar.log(f"reading {path}")
+
+        tables = read_logs(paths, names, progress)
+    samples = tables.samples
     if samples.empty:
         raise DataError("no samples with a benchmark's official value or a reward in these logs")
-    result = comparison(samples, args.baseline, n_resamples=args.bootstrap)
-    items = item_deltas(items_df(args.logs, names), args.baseline)
+    result = comparison(
+        samples, args.baseline, agreement=tables.agreement, n_resamples=args.bootstrap
+    )
+    items = item_deltas(tables.items, args.baseline)
     out = Path(args.out or "results/compare")
     command = shlex.join(["harness", *args.argv])
     files = write_comparison(result, out, command=command, items=items, samples=samples)
-    shown = result.deltas[
+    deltas = result.deltas
+    shown = deltas[deltas.metric.isin(["official", "reward"])][
         ["benchmark", "metric", "candidate", "baseline_mean", "candidate_mean", "difference",
          "ci_low", "ci_high", "p_adjusted"]
-    ] if not result.deltas.empty else result.deltas  # fmt: skip
+    ] if not deltas.empty else deltas  # fmt: skip
     print(markdown_table(shown))
     print(f"\nreport and tables in {files[0]} ({len(files)} files)")
     return 0

@@ -66,6 +66,11 @@ def _weight(w: float) -> str:
     return f"{w:.3g}"
 
 
+def _criterion_weight(cr: CriterionRecord) -> str:
+    """The weight, or "audit" for a criterion a checker verifies (judged, not scored)."""
+    return "audit" if cr.covered_by else _weight(cr.weight)
+
+
 def _lost(cr: CriterionRecord) -> bool:
     """A positive criterion judged fully unmet, or a pitfall (negative weight) met at all."""
     return cr.value > 0 if cr.weight < 0 else cr.value <= 0
@@ -90,7 +95,7 @@ def _verdict_table(criteria: list[CriterionRecord]) -> list[str]:
     lines = [row([VERDICT_COLUMNS] * groups), "|" + "---|" * groups]
     for i in range(rows):
         cells = [
-            f"{_cell(c[i].id)} · {_weight(c[i].weight)} · {_verdict(c[i])}" if i < len(c) else ""
+            f"{_cell(c[i].id)} · {_criterion_weight(c[i])} · {_verdict(c[i])}" if i < len(c) else ""
             for c in columns
         ]
         lines.append(row(cells))
@@ -98,7 +103,9 @@ def _verdict_table(criteria: list[CriterionRecord]) -> list[str]:
 
 
 def _criterion_item(cr: CriterionRecord) -> list[str]:
-    lines = [f"- **{_cell(cr.id)}** · {_weight(cr.weight)} · {_verdict(cr)} — {_cell(cr.text)}"]
+    lines = [f"- **{_cell(cr.id)}** · {_criterion_weight(cr)} · {_verdict(cr)} — {_cell(cr.text)}"]
+    if cr.covered_by:
+        lines[0] += f" (verified by checker {_code(cr.covered_by)}; judged for audit, not scored)"
     if cr.reason.strip():
         lines[0] += "\\"  # a hard line break: the reason starts a line of the same item
         lines.append(f"  _reason:_ {_cell(cr.reason)}")

@@ -77,6 +77,9 @@ class CriterionRecord(BaseModel):
     verdict: str
     value: float
     reason: str
+    covered_by: str | None = None
+    """The checker that verifies this criterion: judged for audit only (``audit_covered``),
+    not part of the rubric score."""
 
 
 class RubricResult(ComponentResult):
@@ -195,6 +198,7 @@ class RewardEngine:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         components: Sequence[str] = COMPONENTS,
         structured_output: bool = True,
+        audit_covered: bool = False,
     ) -> None:
         unknown = set(components) - set(COMPONENTS)
         if unknown:
@@ -216,6 +220,9 @@ class RewardEngine:
         # Schema-constrained JSON where the provider supports it (OpenAI, vLLM, Anthropic, ...);
         # turn off for servers that reject response schemas. Replies are parsed the same way.
         self.structured_output = structured_output
+        # The judge also grades criteria a checker verifies, recorded apart from the score,
+        # so checker-judge disagreement can be read (harness compare); costs judge tokens.
+        self.audit_covered = audit_covered
 
     # -- public API -----------------------------------------------------------------------
 
@@ -296,17 +303,22 @@ class RewardEngine:
         if not spec.criteria:
             return RubricResult(status="absent", reason="spec has no rubric criteria")
         graded = spec.graded_criteria
-        if not graded:
-            return RubricResult(status="absent", reason="every criterion is verified by a checker")
         covered = len(spec.criteria) - len(graded)
-        if covered:  # the judge sees only what no checker verifies (same version: same cache key)
+        audit = self.audit_covered and covered > 0
+        if not graded and not audit:
+            return RubricResult(status="absent", reason="every criterion is verified by a checker")
+        if (
+            covered and not audit
+        ):  # the judge sees only what no checker verifies (same version: same cache key)
             spec = spec.model_copy(update={"criteria": graded})
         if self.rubric_judge is None:
             return RubricResult(
                 status="unscored", reason="no rubric judge model bound (bind the grader role)"
             )
         model, protocol = self.rubric_judge, self.rubric_protocol
-        reply = await self._judge("rubric", model, protocol, spec, response, RubricGrades)
+        # an audited call grades more criteria than a plain one: its own cache entry
+        component = "rubric_audit" if audit else "rubric"
+        reply = await self._judge(component, model, protocol, spec, response, RubricGrades)
         common = {
             "judge": str(model),
             "protocol": protocol.id,
@@ -327,14 +339,30 @@ class RewardEngine:
                 verdict=by_id[c.id].verdict,
                 value=by_id[c.id].value,
                 reason=by_id[c.id].reason,
+                covered_by=c.covered_by,
             )
             for c in spec.criteria
         ]
-        clipped, unclipped = rubric_score(spec.criteria, {j.id: j.value for j in grades.judgments})
         notes = [
             *grades.notes,
-            *([f"{covered} criteria verified by checkers, not graded here"] if covered else []),
+            *(
+                [
+                    f"{covered} criteria verified by checkers, "
+                    + ("judged for audit only, not in the score" if audit else "not graded here")
+                ]
+                if covered
+                else []
+            ),
         ]
+        if not graded:  # audit of a rubric that checkers verify entirely
+            return RubricResult(
+                status="absent",
+                reason="every criterion is verified by a checker (judged for audit only)",
+                criteria=records,
+                notes=notes,
+                **common,
+            )
+        clipped, unclipped = rubric_score(graded, {j.id: j.value for j in grades.judgments})
         return RubricResult(
             status="scored",
             value=clipped,

@@ -33,6 +33,7 @@ def hybrid_reward(
     max_attempts: int = 3,
     cache_path: str | None = None,
     structured_output: bool = True,
+    audit_covered: bool = False,
     official_values: Callable[[RewardResult, TaskState], dict[str, float]] | None = None,
 ) -> Scorer:
     """Hybrid reward: rubric, global and code components with the weighted, renormalised combination.
@@ -48,6 +49,8 @@ def hybrid_reward(
     ``judge_temperature`` / ``judge_max_tokens``: judge settings for every judge role (unset:
     temperature 0, the provider's max tokens); a role's own settings win, per role:
     ``--model-role 'grader={model: ..., temperature: 0.6, max_tokens: 2048}'``.
+    ``audit_covered``: the rubric judge also grades the criteria a checker verifies (recorded
+    with ``covered_by``, not scored), so ``harness compare`` can show checker-judge disagreement.
     """
     require_judge_roles(("rubric_grader", "global_grader"), require_grader)
     settings = _Settings(
@@ -66,6 +69,7 @@ def hybrid_reward(
         judge_config=GenerateConfig(temperature=judge_temperature, max_tokens=judge_max_tokens),
         max_attempts=max_attempts,
         structured_output=structured_output,
+        audit_covered=audit_covered,
     )
 
     async def score(state: TaskState, target: Target) -> Score:

@@ -36,6 +36,7 @@ class _Settings:
     own settings (--model-role 'grader={model: ..., temperature: ...}') win over both."""
     max_attempts: int = 3
     structured_output: bool = True
+    audit_covered: bool = False
 
 
 async def _score_state(
@@ -68,6 +69,7 @@ async def _score_state(
         max_attempts=settings.max_attempts,
         components=components,
         structured_output=settings.structured_output,
+        audit_covered=settings.audit_covered,
     )
     return await engine.score(spec, None, state.output.completion, step=step)
 

@@ -30,6 +30,7 @@ def prompts(
     judge_max_tokens: int | None = None,
     cache_path: str | None = None,
     structured_output: bool = True,
+    audit_covered: bool = False,
 ) -> Task:
     """Prompts from a JSONL file, each scored with its spec from a spec store.
 
@@ -51,6 +52,9 @@ def prompts(
         cache_path: SQLite file for the judgment cache (re-scoring reuses judgments).
         structured_output: Ask judges for schema-constrained JSON (turn off for servers
             that reject response schemas).
+        audit_covered: The rubric judge also grades the criteria a checker verifies
+            (recorded, not scored), so `harness compare` can show where checkers and the
+            judge disagree; costs judge tokens.
     """
     store = SpecStore(specs)
     samples, missing = [], []
@@ -91,6 +95,7 @@ def prompts(
             judge_max_tokens=judge_max_tokens,
             cache_path=cache_path,
             structured_output=structured_output,
+            audit_covered=audit_covered,
         ),
         metrics=reward_metrics(group_by="task_label"),
         sandbox=sandbox_spec() if checker_runtime == "sandbox" else None,

@@ -323,3 +323,96 @@ def test_win_rate_change():
     assert draws.mean_candidate == pytest.approx(75.0) and draws.difference == pytest.approx(75)
     with pytest.raises(ValueError, match=r"\[1, 2\].*3.0"):
         win_rate_change(base, cand.replace({2.0: 3.0}))
+
+
+# -- the five-benchmark average and per-checkpoint intervals -------------------------------
+
+
+def _frame(base: pd.Series, cand: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"sample_id": base.index, "epoch": 1, "baseline": base.values, "candidate": cand.values}
+    )
+
+
+def test_average_of_one_benchmark_is_its_difference_with_scipys_permutation_p(continuous):
+    from harness.compare.stats import average_difference
+
+    base, cand = continuous
+    got = average_difference({"b": _frame(base, cand)}, {"b": 10.0}, n_resamples=20000, seed=1)
+    diff = (cand - base).to_numpy()
+    assert got.difference == pytest.approx(10 * diff.mean())
+    assert got.mean_baseline == pytest.approx(10 * base.mean())
+    assert (got.wins, got.ties, got.losses) == (
+        int((diff > 0).sum()), int((diff == 0).sum()), int((diff < 0).sum()),
+    )  # fmt: skip
+    reference = sps.permutation_test(
+        (base.to_numpy(), cand.to_numpy()),
+        lambda x, y, axis: np.mean(y - x, axis=axis),
+        permutation_type="samples",
+        vectorized=True,
+        n_resamples=20000,
+        rng=np.random.default_rng(5),
+    )
+    assert got.test == "sign_flip"
+    assert got.p_value == pytest.approx(reference.pvalue, abs=0.01)
+    low, high = sps.bootstrap(
+        (diff,), np.mean, vectorized=True, n_resamples=20000, method="percentile",
+        rng=np.random.default_rng(9),
+    ).confidence_interval  # fmt: skip
+    assert got.ci_low == pytest.approx(10 * low, abs=0.05) and got.ci_high == pytest.approx(
+        10 * high, abs=0.05
+    )
+
+
+def test_average_weighs_benchmarks_equally_whatever_their_size(continuous, binary):
+    from harness.compare.stats import average_difference, average_interval
+
+    cb, cc = continuous
+    bb, bc = binary
+    strata = {"writingbench": _frame(cb, cc), "ifeval": _frame(bb, bc)}
+    points = {"writingbench": 10.0, "ifeval": 100.0}
+    got = average_difference(strata, points, n_resamples=4000)
+    expected = (10 * (cc - cb).mean() + 100 * (bc - bb).mean()) / 2
+    assert got.difference == pytest.approx(expected)
+    assert got.n == len(cb) + len(bb)
+    assert got.ci_low < got.difference < got.ci_high
+    # a benchmark with no change pulls the average to half the other's change
+    flat = average_difference(
+        {"writingbench": _frame(cb, cc), "ifeval": _frame(bb, bb)}, points, n_resamples=2000
+    )
+    assert flat.difference == pytest.approx(10 * (cc - cb).mean() / 2)
+    level = average_interval(
+        {"writingbench": cc * 10, "ifeval": bc * 100}, {"writingbench": 1.0, "ifeval": 1.0}
+    )
+    assert level.mean == pytest.approx((10 * cc.mean() + 100 * bc.mean()) / 2)
+    assert level.ci_low < level.mean < level.ci_high
+    with pytest.raises(ValueError, match="no points factor"):
+        average_difference(strata, {"ifeval": 100.0})
+    with pytest.raises(ValueError, match="no benchmark"):
+        average_difference({}, {})
+
+
+def test_no_change_anywhere_is_not_significant(continuous):
+    from harness.compare.stats import average_difference
+
+    base, _ = continuous
+    got = average_difference({"b": _frame(base, base)}, {"b": 1.0})
+    assert got.difference == 0 and got.p_value == 1.0 and got.ci_low == got.ci_high == 0
+
+
+def test_mean_interval_matches_scipy_and_counts_unscored(continuous):
+    from harness.compare.stats import mean_interval
+
+    base, _ = continuous
+    values = base.copy()
+    values.iloc[0] = np.nan
+    got = mean_interval(values, seed=4)
+    scored = values.dropna().to_numpy()
+    assert got.mean == pytest.approx(scored.mean()) and got.unscored == 1 and got.n == 39
+    ref = sps.bootstrap(
+        (scored,), np.mean, vectorized=True, n_resamples=2000, rng=np.random.default_rng(4)
+    ).confidence_interval
+    assert got.ci_low == pytest.approx(ref.low, abs=0.03)
+    assert got.ci_high == pytest.approx(ref.high, abs=0.03)
+    with pytest.raises(ValueError, match="no scored value"):
+        mean_interval(values * np.nan)

@@ -487,3 +487,57 @@ def test_component_scorers_stop_before_generation_without_a_judge(
             display="none",
         )
     assert not list(tmp_path.glob("*.eval"))
+
+
+def covered_spec(*, only_covered: bool = False) -> RewardSpec:
+    """The haiku spec plus "all lowercase", which the checker ``lower`` verifies."""
+    from harness.spec import Criterion
+
+    spec = make_spec(checkers=[("lower", "All lowercase.", LOWERCASE)])
+    covered = Criterion(id="c4", text="Is written in lowercase.", weight=2.0, covered_by="lower")
+    criteria = (covered,) if only_covered else (*spec.criteria, covered)
+    return spec.edit(criteria=criteria)
+
+
+def test_audit_covered_grades_checker_criteria_apart_from_the_score() -> None:
+    spec = covered_spec()
+    verdicts = {"c1": "yes", "c2": "partial", "c3": "no", "c4": "no"}
+    cache = JudgmentCache()
+    plain_judge, audit_judge = standard_judge(verdicts), standard_judge(verdicts)
+    plain = run(
+        engine_for(plain_judge, checker_runtime=InProcessRuntime(), cache=cache).score(
+            spec, spec.prompt, RESPONSE
+        )
+    )
+    audit = run(
+        engine_for(
+            audit_judge, checker_runtime=InProcessRuntime(), cache=cache, audit_covered=True
+        ).score(spec, spec.prompt, RESPONSE)
+    )
+    rubric_prompts = [p for p in plain_judge.prompts if not is_global(p)]
+    assert rubric_ids(rubric_prompts[0]) == ["c1", "c2", "c3"]  # covered: not sent
+    # the audited call is its own judgment (not the plain one from the shared cache)
+    [audit_prompt] = [p for p in audit_judge.prompts if not is_global(p)]
+    assert rubric_ids(audit_prompt) == ["c1", "c2", "c3", "c4"]
+    expected = (3 * 1 + 2 * 0.5 + 0) / 6  # c4 not in the score
+    assert plain.rubric.value == pytest.approx(expected) == audit.rubric.value
+    assert plain.reward == audit.reward
+    [c4] = [c for c in audit.rubric.criteria if c.id == "c4"]
+    assert (c4.covered_by, c4.verdict, c4.value) == ("lower", "no", 0.0)
+    assert all(c.covered_by is None for c in audit.rubric.criteria if c.id != "c4")
+    assert "c4" not in {c.id for c in plain.rubric.criteria}
+    assert audit.code.checks[0].status == "pass"  # the checker and the judge disagree here
+    assert any("judged for audit only" in n for n in audit.rubric.notes)
+
+
+def test_audit_of_a_rubric_that_checkers_verify_entirely_is_not_a_score() -> None:
+    spec = covered_spec(only_covered=True)
+    judge = standard_judge({"c4": "yes"})
+    result = run(
+        engine_for(judge, checker_runtime=InProcessRuntime(), audit_covered=True).score(
+            spec, spec.prompt, RESPONSE
+        )
+    )
+    assert result.rubric.status == "absent" and result.rubric.value is None
+    assert [c.id for c in result.rubric.criteria] == ["c4"]
+    assert result.reward == pytest.approx((0.7 + 1.0) / 2)  # global and code only

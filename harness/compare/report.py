@@ -3,15 +3,21 @@
 ``comparison(samples, baseline)`` pairs every other checkpoint with the baseline on the same
 (benchmark, sample, epoch) and gives:
 
-- ``deltas``: per benchmark, metric (official / reward) and candidate: both means, the paired
-  difference with its bootstrap interval, the paired test suited to the metric, win / tie /
-  loss counts, and the p-value adjusted across benchmarks (Holm);
+- ``scores``: each checkpoint's official metric (in points, 0-100) and hybrid reward per
+  benchmark, and the method's five-benchmark average, with bootstrap intervals;
+- ``deltas``: per benchmark, metric (official / reward / its components) and candidate: both
+  means, the paired difference with its bootstrap interval, the paired test suited to the
+  metric, win / tie / loss counts, and the p-value adjusted across benchmarks (Holm); plus the
+  change of the five-benchmark average (stratified bootstrap, sign-flip test);
 - ``noise``: where a checkpoint has two runs (two epochs, or two logs of the same model), the
   spread of their differences: a delta inside it is not a change;
 - ``drift``: mean response length and markdown density per checkpoint next to its reward change
   (reward hacking shows as reward up with length or markdown up and the official metric flat);
 - ``regressions``: the largest per-sample drops, with the log file and sample id to open in
-  ``inspect view``.
+  ``inspect view``;
+- ``agreement``: where the judge also graded the criteria checkers verify (``audit_covered``),
+  how often the two disagree, per checkpoint, with a flag when the checker passes more
+  responses that the judge says miss the criterion (a policy gaming the checker).
 """
 
 from __future__ import annotations
@@ -23,19 +29,27 @@ from pathlib import Path
 import pandas as pd
 
 from harness.compare import stats
+from harness.compare.samples import METHOD_BENCHMARKS, points_of
 from harness.ranking.plots import grouped_bars, scatter
 from harness.tables import write_tables
 
 PAIR_KEYS = ["benchmark", "sample_id", "epoch"]
+METRICS = ("official", "reward", "rubric", "global", "code")
+AVERAGE = "average"
+"""The benchmark name of the five-benchmark average's rows."""
 
 
 @dataclass
 class Comparison:
     baseline: str
+    scores: pd.DataFrame
     deltas: pd.DataFrame
     noise: pd.DataFrame
     drift: pd.DataFrame
     regressions: pd.DataFrame
+    agreement: pd.DataFrame
+    average_of: tuple[str, ...]
+    """The benchmarks of the five-benchmark average (those every checkpoint ran)."""
 
 
 def _paired(samples: pd.DataFrame, baseline: str, candidate: str, metric: str) -> pd.DataFrame:
@@ -51,17 +65,56 @@ def _paired(samples: pd.DataFrame, baseline: str, candidate: str, metric: str) -
     return joined.reset_index()
 
 
-def comparison(samples: pd.DataFrame, baseline: str, *, n_resamples: int = 2000) -> Comparison:
-    """Every table, for each checkpoint against ``baseline`` (see the module docstring)."""
+def _common_method_benchmarks(samples: pd.DataFrame) -> tuple[str, ...]:
+    """The method's benchmarks that every checkpoint has official values for (two at least)."""
+    official = samples[(samples.metric == "official") & samples.value.notna()]
+    have = official.groupby("checkpoint").benchmark.agg(set)
+    common = set.intersection(*have) if len(have) else set()
+    chosen = tuple(b for b in METHOD_BENCHMARKS if b in common)
+    return chosen if len(chosen) >= 2 else ()
+
+
+def _row(benchmark: str, metric: str, candidate: str, result: stats.PairedDifference) -> dict:
+    return {
+        "benchmark": benchmark,
+        "metric": metric,
+        "candidate": candidate,
+        "n": result.n,
+        "unscored": result.unscored,
+        "baseline_mean": result.mean_baseline,
+        "candidate_mean": result.mean_candidate,
+        "difference": result.difference,
+        "ci_low": result.ci_low,
+        "ci_high": result.ci_high,
+        "wins": result.wins,
+        "ties": result.ties,
+        "losses": result.losses,
+        "test": result.test,
+        "p_value": result.p_value,
+    }
+
+
+def comparison(
+    samples: pd.DataFrame,
+    baseline: str,
+    *,
+    agreement: pd.DataFrame | None = None,
+    n_resamples: int = 2000,
+) -> Comparison:
+    """Every table, for each checkpoint against ``baseline`` (see the module docstring), from
+    ``samples.read_logs``'s ``samples`` and ``agreement``. Official values are in points
+    (0-100, ``samples.OFFICIAL``), rewards 0-1."""
     checkpoints = list(dict.fromkeys(samples.checkpoint))
     if baseline not in checkpoints:
         raise ValueError(f"no checkpoint {baseline!r} in the logs; have {checkpoints}")
+    average_of = _common_method_benchmarks(samples)
     rows, worst = [], []
     for candidate in checkpoints:
         if candidate == baseline:
             continue
-        for metric in ("official", "reward", "rubric", "global", "code"):
+        for metric in METRICS:
             pairs = _paired(samples, baseline, candidate, metric)
+            strata = {}
             for benchmark, part in pairs.groupby("benchmark", sort=True):
                 kind = part.kind.iloc[0]
                 scored = part.value_baseline.notna() & part.value_candidate.notna()
@@ -88,35 +141,27 @@ def comparison(samples: pd.DataFrame, baseline: str, *, n_resamples: int = 2000)
                         kind="binary" if kind == "binary" else "continuous",
                         n_resamples=n_resamples,
                     )
-                rows.append(
-                    {
-                        "benchmark": benchmark,
-                        "metric": metric,
-                        "candidate": candidate,
-                        "n": result.n,
-                        "unscored": result.unscored,
-                        "baseline_mean": result.mean_baseline,
-                        "candidate_mean": result.mean_candidate,
-                        "difference": result.difference,
-                        "ci_low": result.ci_low,
-                        "ci_high": result.ci_high,
-                        "wins": result.wins,
-                        "ties": result.ties,
-                        "losses": result.losses,
-                        "test": result.test,
-                        "p_value": result.p_value,
-                    }
-                )
+                    if metric == "official":
+                        result = stats.scaled(result, points_of(benchmark))
+                if metric == "official" and benchmark in average_of:
+                    strata[benchmark] = paired
+                rows.append(_row(benchmark, metric, candidate, result))
                 drop = (part.value_candidate - part.value_baseline).rename("change")
                 worst.append(
                     part.assign(change=drop, candidate=candidate, metric=metric)
                     .dropna(subset=["change"])
                     .nsmallest(5, "change")
                 )
+            if len(strata) == len(average_of) and strata:
+                result = stats.average_difference(
+                    strata, {b: points_of(b) for b in strata}, n_resamples=n_resamples
+                )
+                rows.append(_row(AVERAGE, metric, candidate, result))
     deltas = pd.DataFrame(rows)
     if not deltas.empty:
         deltas["p_adjusted"] = math.nan
-        for _, part in deltas.groupby(["metric", "candidate"]):
+        # across benchmarks, per metric and candidate (the average combines them: not adjusted)
+        for _, part in deltas[deltas.benchmark != AVERAGE].groupby(["metric", "candidate"]):
             ok = part.p_value.notna()
             if ok.any():
                 adjusted = stats.adjust(list(part.p_value[ok]))["p_adjusted"].to_numpy()
@@ -129,8 +174,88 @@ def comparison(samples: pd.DataFrame, baseline: str, *, n_resamples: int = 2000)
         else pd.DataFrame()
     )
     return Comparison(
-        baseline, deltas, noise_table(samples), drift_table(samples, baseline), regressions
+        baseline,
+        scores_table(samples, average_of, n_resamples=n_resamples),
+        deltas,
+        noise_table(samples),
+        drift_table(samples, baseline),
+        regressions,
+        agreement_table(agreement, baseline) if agreement is not None else pd.DataFrame(),
+        average_of,
     )
+
+
+def scores_table(
+    samples: pd.DataFrame, average_of: tuple[str, ...] = (), *, n_resamples: int = 2000
+) -> pd.DataFrame:
+    """Each checkpoint's mean per benchmark and metric with its bootstrap interval (official
+    values in points; AlpacaEval's is the win rate), and its average over ``average_of``."""
+    rows = []
+    values = samples.assign(
+        value=[
+            (v - 1) * 100 if k == "preference" else v * points_of(b) if m == "official" else v
+            for v, k, b, m in zip(
+                samples.value, samples.kind, samples.benchmark, samples.metric, strict=True
+            )
+        ]
+    )
+    for (checkpoint, metric, benchmark), part in values.groupby(
+        ["checkpoint", "metric", "benchmark"], sort=False
+    ):
+        if part.value.notna().any():
+            result = stats.mean_interval(part, n_resamples=n_resamples)
+            rows.append({"checkpoint": checkpoint, "benchmark": benchmark, "metric": metric,
+                         **vars(result)})  # fmt: skip
+    for checkpoint, part in values[values.metric == "official"].groupby("checkpoint", sort=False):
+        if average_of:
+            strata = {b: part[part.benchmark == b] for b in average_of}
+            result = stats.average_interval(
+                strata, dict.fromkeys(average_of, 1.0), n_resamples=n_resamples
+            )
+            rows.append({"checkpoint": checkpoint, "benchmark": AVERAGE, "metric": "official",
+                         **vars(result)})  # fmt: skip
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    order = {m: i for i, m in enumerate(METRICS)}
+    return (
+        table.sort_values(
+            ["metric", "benchmark", "checkpoint"],
+            key=lambda c: c.map(order) if c.name == "metric" else c,
+        )
+        .drop(columns=["confidence"])
+        .reset_index(drop=True)
+    )
+
+
+def agreement_table(agreement: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Per benchmark and checkpoint, over the criteria both a checker and the judge graded:
+    how often they disagree (checker pass with judge "no", checker fail with judge "yes";
+    a partial judgment is neither), each rate's change from the baseline, and the flag
+    ``checker_gamed``: more checker passes the judge rejects than the baseline had."""
+    if agreement.empty:
+        return pd.DataFrame()
+    judged = agreement[agreement.checker_pass.notna()].assign(
+        pass_judge_no=lambda f: (f.checker_pass == 1) & (f.judge == 0),
+        fail_judge_yes=lambda f: (f.checker_pass == 0) & (f.judge == 1),
+    )
+    table = (
+        judged.groupby(["benchmark", "checkpoint"], sort=True)
+        .agg(
+            n=("judge", "size"),
+            checker_pass=("checker_pass", "mean"),
+            judge=("judge", "mean"),
+            pass_judge_no=("pass_judge_no", "mean"),
+            fail_judge_yes=("fail_judge_yes", "mean"),
+        )
+        .reset_index()
+    )
+    table["disagree"] = table.pass_judge_no + table.fail_judge_yes
+    for column in ("pass_judge_no", "disagree"):
+        ref = table[table.checkpoint == baseline].set_index("benchmark")[column]
+        table[f"{column}_change"] = table[column] - table.benchmark.map(ref)
+    table["checker_gamed"] = table.pass_judge_no_change > 0
+    return table
 
 
 def noise_table(samples: pd.DataFrame) -> pd.DataFrame:
@@ -210,9 +335,11 @@ def write_comparison(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tables = [
+        ("scores", result.scores),
         ("deltas", result.deltas),
         ("noise", result.noise),
         ("drift", result.drift),
+        ("agreement", result.agreement),
         ("regressions", result.regressions),
     ]
     if items is not None:
@@ -260,9 +387,19 @@ def write_comparison(
                 "hybrid reward against response length",
             )
         )  # fmt: skip
+    average = (
+        f" `{AVERAGE}`: the method's five-benchmark average over the {len(result.average_of)}"
+        f" of them every checkpoint ran ({', '.join(result.average_of)}), each benchmark"
+        " weighing the same; its interval is a stratified bootstrap and its test a stratified"
+        " sign-flip permutation test."
+        if result.average_of
+        else ""
+    )
     note = (
-        "Paired on (benchmark, sample, epoch); intervals: 95% paired bootstrap over samples;"
-        " p-values adjusted across benchmarks (Holm). AlpacaEval in win-rate points."
+        "Official metrics in points (0-100: accuracies and Arena-Hard battle scores × 100,"
+        " WritingBench × 10, Creative Writing item scores × 5, AlpacaEval win rate); rewards"
+        " 0-1. Paired on (benchmark, sample, epoch); intervals: 95% bootstrap over samples;"
+        " p-values adjusted across benchmarks (Holm)." + average
     )
     return write_tables(
         out,

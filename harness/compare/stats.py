@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -285,8 +285,14 @@ def paired_difference(
         result = sps.wilcoxon(b, a, zero_method=zero_method)
         test, statistic, p_value = "wilcoxon", float(result.statistic), float(result.pvalue)
         if kind == "continuous":
-            t = sps.ttest_rel(b, a)
-            secondary = ("ttest_rel", float(t.statistic), float(t.pvalue))
+            d = b - a
+            if np.ptp(d) <= 1e-12 * max(1.0, float(np.abs(d).max())):
+                # one and the same shift on every sample: t is infinite (scipy would warn of
+                # catastrophic cancellation and answer from rounding noise)
+                secondary = ("ttest_rel", math.copysign(math.inf, float(d.mean())), 0.0)
+            else:
+                t = sps.ttest_rel(b, a)
+                secondary = ("ttest_rel", float(t.statistic), float(t.pvalue))
     return PairedDifference(
         kind=kind,
         n=len(frame),
@@ -437,3 +443,187 @@ def win_rate_change(
         zero_method=zero_method,
         bootstrap_method=bootstrap_method,
     )
+
+
+def scaled(result: PairedDifference, points: float) -> PairedDifference:
+    """The same comparison with its means, difference and interval multiplied by ``points``
+    (e.g. 100 for a 0/1 accuracy in percentage points); tests and counts are unchanged."""
+    return replace(
+        result,
+        mean_baseline=result.mean_baseline * points,
+        mean_candidate=result.mean_candidate * points,
+        difference=result.difference * points,
+        ci_low=result.ci_low * points,
+        ci_high=result.ci_high * points,
+    )
+
+
+@dataclass(frozen=True)
+class MeanInterval:
+    """One checkpoint's mean on one benchmark with its bootstrap interval (samples resampled
+    with all their epochs). ``n``: scored (sample, epoch) values; ``unscored``: NaN ones."""
+
+    n: int
+    n_samples: int
+    unscored: int
+    mean: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+
+
+def _values_frame(values: pd.Series | pd.DataFrame) -> pd.DataFrame:
+    """Columns sample_id, epoch, value from a keyed Series or such a DataFrame."""
+    if isinstance(values, pd.DataFrame):
+        missing = {"sample_id", "epoch", "value"} - set(values.columns)
+        if missing:
+            raise ValueError(f"DataFrame is missing columns {sorted(missing)}")
+        frame = values[["sample_id", "epoch", "value"]].copy()
+    else:
+        frame = _keys(values, "values").rename("value").reset_index()
+    frame["value"] = _numeric(frame["value"], "values")
+    return frame
+
+
+def mean_interval(
+    values: pd.Series | pd.DataFrame,
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    bootstrap_method: Literal["BCa", "percentile", "basic"] = "BCa",
+) -> MeanInterval:
+    """Mean over the scored (sample, epoch) values and its bootstrap interval
+    (``scipy.stats.bootstrap`` over samples, as :func:`paired_difference`)."""
+    frame = _values_frame(values)
+    scored = frame[frame.value.notna()]
+    if scored.empty:
+        raise ValueError(f"no scored value ({len(frame)} unscored)")
+    paired = scored.assign(a=0.0, b=scored.value)
+    ci_low, ci_high = _bootstrap_ci(paired, confidence, n_resamples, seed, bootstrap_method)
+    return MeanInterval(
+        n=len(scored),
+        n_samples=scored.sample_id.nunique(),
+        unscored=len(frame) - len(scored),
+        mean=float(scored.value.mean()),
+        ci_low=ci_low,
+        ci_high=ci_high,
+        confidence=confidence,
+    )
+
+
+def _clusters(frame: pd.DataFrame, column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample: the sum of ``column`` over its scored epochs and their number."""
+    grouped = column.groupby(frame["sample_id"], sort=False)
+    return grouped.sum().to_numpy(), grouped.count().to_numpy().astype(float)
+
+
+def _percentile(draws: np.ndarray, confidence: float) -> tuple[float, float]:
+    low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(low), float(high)
+
+
+def average_difference(
+    strata: Mapping[str, pd.DataFrame],
+    points: Mapping[str, float],
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> PairedDifference:
+    """The paired change of an average over benchmarks (the method's five-benchmark average).
+
+    ``strata``: per benchmark, a DataFrame of ``sample_id, epoch, baseline, candidate`` (as
+    :func:`paired_difference`); ``points``: per benchmark, the factor putting its values on
+    the average's 0-100 scale. The average is ``mean over benchmarks of points_b *
+    mean_b(candidate - baseline)`` (each benchmark weighs the same whatever its size), so it is
+    exactly the mean of the benchmarks' scaled ``difference``.
+
+    Interval: stratified percentile bootstrap (samples resampled with their epochs within each
+    benchmark, independently). Test (``"sign_flip"``): the stratified paired permutation test,
+    each sample's difference flipping sign at random under the null of no change, two-sided,
+    ``p = (1 + #{|T*| >= |T|}) / (n_resamples + 1)``. Counts add up over benchmarks.
+    """
+    if not strata:
+        raise ValueError("no benchmark to average")
+    missing = set(strata) - set(points)
+    if missing:
+        raise ValueError(f"no points factor for {sorted(missing)}")
+    rng = np.random.default_rng(seed)
+    weight = 1.0 / len(strata)
+    estimate = mean_a = mean_b = 0.0
+    boot = np.zeros(n_resamples)
+    flipped = np.zeros(n_resamples)
+    n = n_samples = unscored = wins = ties = losses = 0
+    for name, data in strata.items():
+        frame, dropped = _paired_frame(data, None, ("baseline", "candidate"))
+        sums, counts = _clusters(frame, frame["b"] - frame["a"])
+        w = weight * points[name]
+        estimate += w * sums.sum() / counts.sum()
+        mean_a += w * frame["a"].mean()
+        mean_b += w * frame["b"].mean()
+        picks = rng.integers(0, len(sums), size=(n_resamples, len(sums)))
+        boot += w * sums[picks].sum(axis=1) / counts[picks].sum(axis=1)
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(n_resamples, len(sums)))
+        flipped += w * (signs * sums).sum(axis=1) / counts.sum()
+        per_sample = _per_sample(frame)
+        a, b = per_sample["a"].to_numpy(), per_sample["b"].to_numpy()
+        n, n_samples, unscored = n + len(frame), n_samples + len(per_sample), unscored + dropped
+        wins, ties, losses = (
+            wins + int(np.sum(b > a)),
+            ties + int(np.sum(b == a)),
+            losses + int(np.sum(b < a)),
+        )
+    ci_low, ci_high = _percentile(boot, confidence)
+    # a tolerance so that draws equal to the observed value up to rounding count as extreme
+    extreme = np.abs(flipped) >= abs(estimate) - 1e-12 * max(1.0, abs(estimate))
+    return PairedDifference(
+        kind="continuous",
+        n=n,
+        n_samples=n_samples,
+        unscored=unscored,
+        mean_baseline=float(mean_a),
+        mean_candidate=float(mean_b),
+        difference=float(estimate),
+        ci_low=ci_low,
+        ci_high=ci_high,
+        confidence=confidence,
+        wins=wins,
+        ties=ties,
+        losses=losses,
+        test="sign_flip",
+        statistic=float(estimate),
+        p_value=float((1 + extreme.sum()) / (n_resamples + 1)),
+    )
+
+
+def average_interval(
+    strata: Mapping[str, pd.Series | pd.DataFrame],
+    points: Mapping[str, float],
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> MeanInterval:
+    """One checkpoint's average over benchmarks (``points`` as :func:`average_difference`) with
+    a stratified percentile bootstrap interval."""
+    if not strata:
+        raise ValueError("no benchmark to average")
+    rng = np.random.default_rng(seed)
+    weight = 1.0 / len(strata)
+    estimate, boot = 0.0, np.zeros(n_resamples)
+    n = n_samples = unscored = 0
+    for name, values in strata.items():
+        frame = _values_frame(values)
+        scored = frame[frame.value.notna()]
+        if scored.empty:
+            raise ValueError(f"{name}: no scored value")
+        sums, counts = _clusters(scored, scored.value)
+        w = weight * points[name]
+        estimate += w * sums.sum() / counts.sum()
+        picks = rng.integers(0, len(sums), size=(n_resamples, len(sums)))
+        boot += w * sums[picks].sum(axis=1) / counts[picks].sum(axis=1)
+        n, n_samples = n + len(scored), n_samples + len(sums)
+        unscored += len(frame) - len(scored)
+    ci_low, ci_high = _percentile(boot, confidence)
+    return MeanInterval(n, n_samples, unscored, float(estimate), ci_low, ci_high, confidence)
