@@ -608,7 +608,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import shlex
 
     from harness.compare.report import comparison, write_comparison
-    from harness.compare.samples import item_deltas, log_paths, read_logs
+    from harness.compare.samples import item_deltas, read_logs
     from harness.tables import markdown_table
 
     names = {}
@@ -617,15 +617,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if not sep or not log or not name:
             raise UsageError(f"--name expects LOG=NAME, got {pair!r}")
         names[log] = name
-    paths = log_paths(args.logs)
-    with _Progress("reading logs", len(paths)) as bar:
-
-        def progress(done: int, total: int, path: str) -> None:
-            bar.update(completed=done)
-            if path:
-                bar.log(f"reading {path}")
-
-        tables = read_logs(paths, names, progress)
+    tables = read_logs(args.logs, names, progress=True)
     samples = tables.samples
     if samples.empty:
         raise DataError("no samples with a benchmark's official value or a reward in these logs")

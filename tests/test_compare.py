@@ -279,7 +279,7 @@ def test_checker_judge_agreement_end_to_end_from_audited_logs(tmp_path: Path) ->
             {"criteria": [{"id": i, "verdict": verdict, "reason": "r"} for i in rubric_ids(prompt)]}
         )
 
-    logs, progress = [], []
+    logs = []
     for name, response in (("before", good), ("after", gamed)):
         task = Task(
             dataset=[
@@ -299,10 +299,7 @@ def test_checker_judge_agreement_end_to_end_from_audited_logs(tmp_path: Path) ->
         )
         assert log.status == "success", log.error
         logs.append(log.location)
-    tables = read_logs(
-        logs, {logs[0]: "before", logs[1]: "after"}, lambda done, total, path: progress.append(done)
-    )
-    assert progress == [0, 1, 2]
+    tables = read_logs(logs, {logs[0]: "before", logs[1]: "after"})
     agreement = tables.agreement
     assert len(agreement) == 6 and set(agreement.checker) == {"lower"}
     assert (agreement.checker_pass == 1).all()

@@ -64,21 +64,28 @@ def test_continuous_matches_scipy(continuous):
     low, high = _scipy_ci(b, c, seed=3)
     assert (got.ci_low, got.ci_high) == pytest.approx((low, high), rel=1e-9)
     assert got.ci_low < got.difference < got.ci_high
-    w = sps.wilcoxon(c, b, zero_method="wilcox")
-    assert (got.test, got.statistic, got.p_value) == ("wilcoxon", w.statistic, w.pvalue)
+    # the paired t-test (the mean difference, as the interval) primary, Wilcoxon beside it
     t = sps.ttest_rel(c, b)
-    assert got.secondary_test == "ttest_rel"
-    assert got.secondary_statistic == pytest.approx(t.statistic)
-    assert got.secondary_p_value == pytest.approx(t.pvalue)
+    assert got.test == "ttest_rel"
+    assert (got.statistic, got.p_value) == pytest.approx((t.statistic, t.pvalue))
+    w = sps.wilcoxon(c, b, zero_method="wilcox")
+    assert got.secondary_test == "wilcoxon"
+    assert (got.secondary_statistic, got.secondary_p_value) == (w.statistic, w.pvalue)
+    ranked = paired_difference(base, cand, test="wilcoxon")
+    assert (ranked.test, ranked.p_value) == ("wilcoxon", w.pvalue)
+    assert (ranked.secondary_test, ranked.secondary_p_value) == (
+        "ttest_rel",
+        pytest.approx(t.pvalue),
+    )
     assert (got.wins, got.ties, got.losses) == (
         int((c > b).sum()),
         1,
         int((c < b).sum()),
     )
     assert got.wins + got.ties + got.losses == 40
-    pratt = paired_difference(base, cand, zero_method="pratt")
+    pratt = paired_difference(base, cand, zero_method="pratt", test="wilcoxon")
     assert pratt.p_value == pytest.approx(sps.wilcoxon(c, b, zero_method="pratt").pvalue)
-    assert pratt.p_value != got.p_value
+    assert pratt.p_value != ranked.p_value
 
 
 def test_seed_changes_interval_only(continuous):
@@ -157,8 +164,8 @@ def test_cluster_bootstrap_two_epochs():
     )
     assert (got.ci_high - got.ci_low) > 1.25 * (naive_high - naive_low)
     # the tests run on the per-sample means
-    assert got.p_value == pytest.approx(sps.wilcoxon(c, b).pvalue)
-    assert got.secondary_p_value == pytest.approx(sps.ttest_rel(c, b).pvalue)
+    assert got.p_value == pytest.approx(sps.ttest_rel(c, b).pvalue)
+    assert got.secondary_p_value == pytest.approx(sps.wilcoxon(c, b).pvalue)
     assert got.wins + got.ties + got.losses == 30
 
 
@@ -183,7 +190,7 @@ def test_cluster_bootstrap_unbalanced_is_ratio_of_sums():
     assert got.difference == pytest.approx(diff.mean())
 
 
-def test_binary_several_epochs_falls_back_to_wilcoxon():
+def test_binary_several_epochs_tests_the_per_sample_proportions():
     frame = pd.DataFrame(
         {
             "sample_id": np.repeat([f"s{i}" for i in range(12)], 2),
@@ -194,8 +201,10 @@ def test_binary_several_epochs_falls_back_to_wilcoxon():
     )
     got = paired_difference(frame, kind="binary")
     per = frame.groupby("sample_id", sort=False)[["baseline", "candidate"]].mean()
-    ref = sps.wilcoxon(per["candidate"], per["baseline"])
-    assert got.test == "wilcoxon" and got.p_value == pytest.approx(ref.pvalue)
+    ref = sps.ttest_rel(per["candidate"], per["baseline"])
+    assert got.test == "ttest_rel" and got.p_value == pytest.approx(ref.pvalue)
+    wilcoxon = sps.wilcoxon(per["candidate"], per["baseline"])
+    assert got.secondary_p_value == pytest.approx(wilcoxon.pvalue)
     assert got.difference == pytest.approx(frame["candidate"].mean() - frame["baseline"].mean())
 
 
@@ -314,7 +323,7 @@ def test_win_rate_change():
     assert got.difference == pytest.approx(c.mean() - b.mean())
     low, high = _scipy_ci(b, c, seed=4)
     assert (got.ci_low, got.ci_high) == pytest.approx((low, high), rel=1e-9)
-    assert got.p_value == pytest.approx(sps.wilcoxon(c, b).pvalue)
+    assert got.p_value == pytest.approx(sps.ttest_rel(c, b).pvalue)
     # the same win rates as the project's official get_winrate port
     for side, value in ((base, got.mean_baseline), (cand, got.mean_candidate)):
         assert value == pytest.approx(winrate(list(side), list(side))["win_rate"])

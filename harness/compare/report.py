@@ -91,6 +91,8 @@ def _row(benchmark: str, metric: str, candidate: str, result: stats.PairedDiffer
         "losses": result.losses,
         "test": result.test,
         "p_value": result.p_value,
+        "secondary_test": result.secondary_test,
+        "secondary_p_value": result.secondary_p_value,
     }
 
 
@@ -119,6 +121,8 @@ def comparison(
                 kind = part.kind.iloc[0]
                 scored = part.value_baseline.notna() & part.value_candidate.notna()
                 if not scored.any():  # e.g. no judge for the reward: nothing to pair, said so
+                    if metric not in ("official", "reward"):
+                        continue  # its components: the reward's row says it
                     rows.append(
                         {
                             "benchmark": benchmark,
@@ -185,20 +189,24 @@ def comparison(
     )
 
 
+def in_points(samples: pd.DataFrame) -> pd.DataFrame:
+    """``samples`` with the official values in points (``samples.OFFICIAL``; AlpacaEval's
+    preference as its win rate); rewards stay 0-1."""
+    official = samples.metric == "official"
+    preference = samples.kind == "preference"
+    factor = samples.benchmark.map(points_of)
+    value = samples.value.where(~official, samples.value * factor)
+    value = value.where(~(official & preference), (samples.value - 1) * 100)
+    return samples.assign(value=value)
+
+
 def scores_table(
     samples: pd.DataFrame, average_of: tuple[str, ...] = (), *, n_resamples: int = 2000
 ) -> pd.DataFrame:
     """Each checkpoint's mean per benchmark and metric with its bootstrap interval (official
     values in points; AlpacaEval's is the win rate), and its average over ``average_of``."""
     rows = []
-    values = samples.assign(
-        value=[
-            (v - 1) * 100 if k == "preference" else v * points_of(b) if m == "official" else v
-            for v, k, b, m in zip(
-                samples.value, samples.kind, samples.benchmark, samples.metric, strict=True
-            )
-        ]
-    )
+    values = in_points(samples)
     for (checkpoint, metric, benchmark), part in values.groupby(
         ["checkpoint", "metric", "benchmark"], sort=False
     ):
@@ -297,10 +305,11 @@ def noise_table(samples: pd.DataFrame) -> pd.DataFrame:
 
 
 def drift_table(samples: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """Per checkpoint and benchmark: mean response length, markdown density, official value,
+    """Per checkpoint and benchmark: mean response length, markdown density, official value (in points),
     reward and its rubric and global components, each with its change from the baseline, and
     two reward-hacking flags: the rubric and global judges move in opposite directions, or the
     reward rises with the length while the official metric does not."""
+    samples = in_points(samples)
     official = samples[samples.metric == "official"]
     base = official if not official.empty else samples
     table = (

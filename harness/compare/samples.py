@@ -1,6 +1,7 @@
 """Per-sample values of checkpoints' eval logs, ready to pair.
 
-``read_logs`` reads every log once and gives three tables:
+``read_logs`` reads every log once, through ``inspect_ai.analysis.samples_df``, and gives three
+tables:
 
 - ``samples``: one row per (checkpoint, log, benchmark, sample, epoch, metric): the benchmark's
   per-sample official value (``OFFICIAL``: what its official metric averages) and the hybrid
@@ -15,14 +16,18 @@ pair on (benchmark, sample, epoch).
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
+from inspect_ai.analysis import EvalColumn, SampleColumn
+from inspect_ai.analysis import samples_df as inspect_samples_df
+from inspect_ai.log import EvalSample, list_eval_logs
 
 from harness.data import DataError
 from harness.ranking.metrics import markdown_density
@@ -80,14 +85,12 @@ def points_of(benchmark: str) -> float:
     return official.points if official is not None else 1.0
 
 
-def benchmark_of(log: EvalLog) -> str:
+def benchmark_of(task: str, version: str | None = None) -> str:
     """``harness/ifeval`` is the benchmark ``ifeval``; an Arena-Hard version other than v2.0
     (the method's) is ``arena_hard@v0.1``, so it never enters the five-benchmark average."""
-    name = log.eval.task.rsplit("/", 1)[-1]
-    if name == "arena_hard":
-        version = (log.eval.task_args or {}).get("version", "v2.0")
-        if version != "v2.0":
-            name = f"{name}@{version}"
+    name = task.rsplit("/", 1)[-1]
+    if name == "arena_hard" and version not in (None, "v2.0"):
+        name = f"{name}@{version}"
     return name
 
 
@@ -97,12 +100,21 @@ def log_paths(logs: Iterable[str | Path]) -> list[str]:
     for item in logs:
         path = Path(item)
         if path.is_dir():
-            out += [info.name for info in list_eval_logs(str(path))]
+            out += [_local(info.name) for info in list_eval_logs(str(path))]
         elif path.exists():
             out.append(str(path))
         else:
             raise DataError(f"{item}: no such log file or directory")
     return out
+
+
+def _local(location: str) -> str:
+    """A local log's path (Inspect lists them as file:// URIs); other URIs as they are."""
+    return location.removeprefix("file://")
+
+
+def _same_file(location: str) -> str:
+    return str(Path(_local(location)).resolve())
 
 
 def _number(value: Any, key: str) -> float:
@@ -112,91 +124,95 @@ def _number(value: Any, key: str) -> float:
     return float(raw)
 
 
-def rows_of(log: EvalLog, checkpoint: str) -> list[dict[str, Any]]:
-    """The ``samples`` rows of one log."""
-    benchmark = benchmark_of(log)
-    official = OFFICIAL.get(benchmark.split("@", 1)[0])
+_SCORERS = {per.scorer for per in (*OFFICIAL.values(), REWARD)}
+_RECORD = "compare_record"
+
+
+def _record(sample: EvalSample) -> str:
+    """What the comparison needs of one (sample, epoch), as JSON (a ``samples_df`` column)."""
+    text = sample.output.completion if sample.output else ""
+    scores = sample.scores or {}
+    record: dict[str, Any] = {
+        "length": len(text),
+        "markdown": markdown_density(text),
+        "values": {name: scores[name].value for name in _SCORERS if name in scores},
+    }
+    meta = scores["instruction_following"].metadata if "instruction_following" in scores else None
+    if meta and "instructions" in meta and "strict" in meta:
+        record["instructions"] = list(zip(meta["instructions"], meta["strict"], strict=True))
+    reward = scores.get("hybrid_reward")
+    result = ((reward.metadata or {}).get("reward_result") if reward is not None else None) or {}
+    record["criteria"] = [
+        {k: c.get(k) for k in ("id", "text", "weight", "value", "covered_by")}
+        for c in (result.get("rubric") or {}).get("criteria") or []
+    ]
+    record["checks"] = {
+        c.get("id"): c.get("status") for c in (result.get("code") or {}).get("checks") or []
+    }
+    return json.dumps(record, allow_nan=True)
+
+
+_COLUMNS = [
+    EvalColumn("task", path="eval.task", required=True),
+    EvalColumn("model", path="eval.model", required=True),
+    EvalColumn("status", path="status", required=True),
+    EvalColumn("version", path="eval.task_args.version"),
+    SampleColumn("id", path="id", required=True, type=str),
+    SampleColumn("epoch", path="epoch", required=True),
+    SampleColumn(_RECORD, path=_record, full=True),
+]
+# not needed (the scores and the output are): reading without them is much faster on logs
+# whose samples made many judge calls
+_NOT_NEEDED = {"messages", "events", "store"}
+
+
+def sample_rows(
+    key: tuple[str, str, str, str, int], kind_of: str, record: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``samples``, ``items`` and ``agreement`` rows of one (sample, epoch): ``key`` is
+    (checkpoint, log, benchmark, sample id, epoch)."""
+    checkpoint, log, benchmark, sample_id, epoch = key
+    official = OFFICIAL.get(kind_of)
+    values = record["values"]
     wanted = [("official", official)] if official is not None else []
     wanted += [("reward", REWARD), *COMPONENTS.items()]
-    rows = []
-    for sample in log.samples or []:
-        text = sample.output.completion if sample.output else ""
-        for metric, per in wanted:
-            score = (sample.scores or {}).get(per.scorer)
-            if score is None and metric != "official":
-                continue  # no hybrid reward in this log
-            rows.append(
-                {
-                    "checkpoint": checkpoint,
-                    "log": log.location,
-                    "benchmark": benchmark,
-                    "sample_id": str(sample.id),
-                    "epoch": sample.epoch,
-                    "metric": metric,
-                    "kind": per.kind,
-                    "value": math.nan if score is None else _number(score.value, per.key),
-                    "length": len(text),
-                    "markdown": markdown_density(text),
-                }
-            )
-    return rows
-
-
-def _reward_result(sample: EvalSample) -> dict[str, Any]:
-    reward = (sample.scores or {}).get("hybrid_reward")
-    return ((reward.metadata or {}).get("reward_result") if reward is not None else None) or {}
-
-
-def item_rows_of(log: EvalLog, checkpoint: str) -> list[dict[str, Any]]:
-    """The ``items`` rows of one log: IFEval/IFBench instructions by type (``kind``
-    "instruction", value 1 if followed, strict) and the rubric criteria the score counts
-    (``kind`` "criterion", or "pitfall" for negative weights; value 0-1)."""
-    benchmark = benchmark_of(log)
-    rows = []
-    for sample in log.samples or []:
-        key = (checkpoint, benchmark, str(sample.id), sample.epoch)
-        official = (sample.scores or {}).get("instruction_following")
-        meta = official.metadata if official is not None else None
-        if meta and "instructions" in meta and "strict" in meta:
-            for name, followed in zip(meta["instructions"], meta["strict"], strict=True):
-                rows.append((*key, name, "instruction", float(followed)))
-        for c in (_reward_result(sample).get("rubric") or {}).get("criteria") or []:
-            value = c.get("value")
-            if c.get("covered_by") or not isinstance(value, int | float):
-                continue  # audit-only judgments are in the agreement table
-            kind = "pitfall" if c.get("weight", 0) < 0 else "criterion"
-            rows.append((*key, c.get("text") or c.get("id"), kind, float(value)))
-    return [dict(zip(ITEM_COLUMNS, row, strict=True)) for row in rows]
-
-
-def agreement_rows_of(log: EvalLog, checkpoint: str) -> list[dict[str, Any]]:
-    """The ``agreement`` rows of one log: each criterion a checker verifies and the judge
-    graded too (``audit_covered``), with the checker's verdict (1 pass, 0 fail, NaN error) and
-    the judge's value (0-1)."""
-    benchmark = benchmark_of(log)
-    rows = []
-    for sample in log.samples or []:
-        result = _reward_result(sample)
-        checks = {
-            c.get("id"): c.get("status") for c in (result.get("code") or {}).get("checks") or []
+    samples = [
+        {
+            "checkpoint": checkpoint, "log": log, "benchmark": benchmark,
+            "sample_id": sample_id, "epoch": epoch, "metric": metric, "kind": per.kind,
+            "value": _number(values.get(per.scorer), per.key),
+            "length": record["length"], "markdown": record["markdown"],
         }
-        for c in (result.get("rubric") or {}).get("criteria") or []:
-            checker, value = c.get("covered_by"), c.get("value")
-            if not checker or not isinstance(value, int | float):
-                continue
-            status = checks.get(checker)
+        for metric, per in wanted
+        # a log without a hybrid reward has no reward rows; a missing official score is NaN
+        if metric == "official" or per.scorer in values
+    ]  # fmt: skip
+    item_key = (checkpoint, benchmark, sample_id, epoch)
+    items = [
+        (*item_key, name, "instruction", float(ok)) for name, ok in record.get("instructions", [])
+    ]
+    agreement = []
+    for c in record["criteria"]:
+        value = c.get("value")
+        if not isinstance(value, int | float):
+            continue
+        name = c.get("text") or c.get("id")
+        if c.get("covered_by"):  # judged for audit only: next to its checker's verdict
+            status = record["checks"].get(c["covered_by"])
             passed = 1.0 if status == "pass" else 0.0 if status == "fail" else math.nan
-            rows.append(
+            agreement.append(
                 dict(
                     zip(
                         AGREEMENT_COLUMNS,
-                        (checkpoint, benchmark, str(sample.id), sample.epoch,
-                         c.get("text") or c.get("id"), checker, passed, float(value)),
+                        (*item_key, name, c["covered_by"], passed, float(value)),
                         strict=True,
                     )
                 )
-            )  # fmt: skip
-    return rows
+            )
+        else:
+            kind = "pitfall" if (c.get("weight") or 0) < 0 else "criterion"
+            items.append((*item_key, name, kind, float(value)))
+    return samples, [dict(zip(ITEM_COLUMNS, row, strict=True)) for row in items], agreement
 
 
 @dataclass(frozen=True)
@@ -204,35 +220,49 @@ class LogTables:
     samples: pd.DataFrame
     """``COLUMNS``: official value, reward and components per (sample, epoch)."""
     items: pd.DataFrame
-    """``ITEM_COLUMNS``: instruction types and rubric criteria per (sample, epoch)."""
+    """``ITEM_COLUMNS``: instruction types (value 1 if followed, strict) and rubric criteria
+    (``criterion``, or ``pitfall`` for negative weights; value 0-1) per (sample, epoch)."""
     agreement: pd.DataFrame
-    """``AGREEMENT_COLUMNS``: checker and judge verdicts on the criteria checkers verify."""
+    """``AGREEMENT_COLUMNS``: per criterion a checker verifies and the judge graded too
+    (``audit_covered``), the checker's verdict (1 pass, 0 fail, NaN error) and the judge's."""
 
 
 def read_logs(
     logs: Iterable[str | Path],
     names: Mapping[str, str] | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
+    *,
+    progress: bool = False,
 ) -> LogTables:
-    """Every log read once (files, or directories of logs). A log's checkpoint is
-    ``names[log path]``, else its model name; NaN marks an unscored (sample, epoch).
-    ``progress(done, total, path)`` is called before each log and once at the end."""
+    """Every log read once, through ``inspect_ai.analysis.samples_df`` (files, or directories
+    of logs; ``progress``: Inspect's progress bar). A log's checkpoint is ``names[log path]``,
+    else its model name; NaN marks an unscored (sample, epoch)."""
     paths = log_paths(logs)
+    named = {_same_file(path): name for path, name in (names or {}).items()}
+    with warnings.catch_warnings():
+        # Inspect's own pandas deprecation noise (drop_duplicates(inplace=...)): not the user's
+        warnings.filterwarnings("ignore", message="The inplace keyword", category=Warning)
+        frame = (
+            inspect_samples_df(
+                paths, columns=_COLUMNS, quiet=not progress, exclude_fields=_NOT_NEEDED
+            )
+            if paths
+            else pd.DataFrame()
+        )
     samples: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
     agreement: list[dict[str, Any]] = []
-    for i, path in enumerate(paths):
-        if progress is not None:
-            progress(i, len(paths), path)
-        log = read_eval_log(path)
-        if log.status != "success":
-            raise DataError(f"{path}: the eval did not finish ({log.status}); re-run it first")
-        checkpoint = (names or {}).get(path) or log.eval.model
-        samples += rows_of(log, checkpoint)
-        items += item_rows_of(log, checkpoint)
-        agreement += agreement_rows_of(log, checkpoint)
-    if progress is not None:
-        progress(len(paths), len(paths), "")
+    for row in frame.to_dict("records"):
+        if row["status"] != "success":
+            raise DataError(
+                f"{row['log']}: the eval did not finish ({row['status']}); re-run it first"
+            )
+        benchmark = benchmark_of(row["task"], row["version"])
+        checkpoint = named.get(_same_file(row["log"])) or row["model"]
+        key = (checkpoint, row["log"], benchmark, str(row["id"]), int(row["epoch"]))
+        rows = sample_rows(key, benchmark.split("@", 1)[0], json.loads(row[_RECORD]))
+        samples += rows[0]
+        items += rows[1]
+        agreement += rows[2]
     return LogTables(
         pd.DataFrame(samples, columns=COLUMNS),
         pd.DataFrame(items, columns=ITEM_COLUMNS),

@@ -39,6 +39,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 
 Kind = Literal["binary", "continuous"]
+LocationTest = Literal["ttest_rel", "wilcoxon"]
 ZeroMethod = Literal["wilcox", "pratt"]
 
 MCNEMAR_EXACT_BELOW = 25
@@ -54,9 +55,9 @@ class PairedDifference:
     ``n``: scored pairs (sample × epoch, both sides scored); ``n_samples``: samples with at
     least one scored pair; ``unscored``: pairs excluded because either side is NaN.
     ``wins``/``ties``/``losses``: samples whose (epoch-averaged) candidate value is greater
-    than / equal to / less than the baseline's. ``test``: ``"mcnemar"`` or ``"wilcoxon"``
-    (primary), with ``statistic``/``p_value``; ``secondary_test`` is ``"ttest_rel"`` for
-    continuous values (else None).
+    than / equal to / less than the baseline's. ``test``: ``"mcnemar"``, ``"ttest_rel"`` or
+    ``"wilcoxon"`` (primary), with ``statistic``/``p_value``; ``secondary_test`` is the other
+    continuous test (None after McNemar).
     """
 
     kind: str
@@ -219,6 +220,26 @@ def _mcnemar_table(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     )
 
 
+def _location_test(
+    test: LocationTest, a: np.ndarray, b: np.ndarray, zero_method: ZeroMethod
+) -> tuple[float, float]:
+    """(statistic, two-sided p) of the paired t-test or the Wilcoxon signed-rank test of b - a."""
+    d = b - a
+    if np.all(d == 0):
+        # no observed difference: scipy would answer NaN (with a RuntimeWarning); reported as
+        # p = 1 so that :func:`adjust` can take every benchmark
+        return 0.0, 1.0
+    if test == "wilcoxon":
+        result = sps.wilcoxon(b, a, zero_method=zero_method)
+        return float(result.statistic), float(result.pvalue)
+    if np.ptp(d) <= 1e-12 * max(1.0, float(np.abs(d).max())):
+        # one and the same shift on every sample: t is infinite (scipy would warn of
+        # catastrophic cancellation and answer from rounding noise)
+        return math.copysign(math.inf, float(d.mean())), 0.0
+    result = sps.ttest_rel(b, a)
+    return float(result.statistic), float(result.pvalue)
+
+
 def paired_difference(
     baseline: pd.Series | pd.DataFrame,
     candidate: pd.Series | None = None,
@@ -229,6 +250,7 @@ def paired_difference(
     seed: int = 0,
     zero_method: ZeroMethod = "wilcox",
     bootstrap_method: Literal["BCa", "percentile", "basic"] = "BCa",
+    test: LocationTest = "ttest_rel",
 ) -> PairedDifference:
     """Paired comparison of candidate against baseline on one benchmark.
 
@@ -242,12 +264,14 @@ def paired_difference(
     - ``kind="binary"`` (values 0/1) with one epoch per sample: McNemar
       (``statsmodels.stats.contingency_tables.mcnemar``; exact binomial when the discordant
       pairs are fewer than 25, else chi-square with continuity correction). With several epochs
-      per sample the per-sample means are proportions, not 0/1, so the test falls back to the
-      Wilcoxon signed-rank test on them (``test="wilcoxon"``).
-    - ``kind="continuous"``: Wilcoxon signed-rank (``scipy.stats.wilcoxon``, primary) with
-      ``zero_method="wilcox"`` by default (zero differences are dropped; ``"pratt"`` keeps them
-      in the ranking, more conservative with many ties) and the paired t-test
-      (``scipy.stats.ttest_rel``, secondary). Both two-sided.
+      per sample the per-sample means are proportions, not 0/1, and the continuous tests apply.
+    - ``kind="continuous"``: ``test`` is the primary test, the other one secondary, both
+      two-sided: ``"ttest_rel"`` (default: ``scipy.stats.ttest_rel``), a test of the mean
+      difference, the quantity the interval is about; ``"wilcoxon"``
+      (``scipy.stats.wilcoxon``, ``zero_method="wilcox"`` by default: zero differences dropped;
+      ``"pratt"`` keeps them in the ranking), a test of symmetry about zero. They can disagree:
+      on AlpacaEval, many tiny positive changes of the judge's probability make Wilcoxon
+      significant while the win rate's change, carried by a few flipped verdicts, is not.
 
     When every per-sample difference is zero the tests report statistic 0 and p = 1 (scipy
     itself would answer NaN), so :func:`adjust` can take every benchmark.
@@ -275,24 +299,10 @@ def paired_difference(
         discordant = int(table[0, 1] + table[1, 0])
         result = mcnemar(table, exact=discordant < MCNEMAR_EXACT_BELOW, correction=True)
         test, statistic, p_value = "mcnemar", float(result.statistic), float(result.pvalue)
-    elif np.all(a == b):
-        # every per-sample difference is zero: scipy's Wilcoxon and paired t answer NaN (with
-        # a RuntimeWarning); no observed difference is reported as p = 1
-        test, statistic, p_value = "wilcoxon", 0.0, 1.0
-        if kind == "continuous":
-            secondary = ("ttest_rel", 0.0, 1.0)
     else:
-        result = sps.wilcoxon(b, a, zero_method=zero_method)
-        test, statistic, p_value = "wilcoxon", float(result.statistic), float(result.pvalue)
-        if kind == "continuous":
-            d = b - a
-            if np.ptp(d) <= 1e-12 * max(1.0, float(np.abs(d).max())):
-                # one and the same shift on every sample: t is infinite (scipy would warn of
-                # catastrophic cancellation and answer from rounding noise)
-                secondary = ("ttest_rel", math.copysign(math.inf, float(d.mean())), 0.0)
-            else:
-                t = sps.ttest_rel(b, a)
-                secondary = ("ttest_rel", float(t.statistic), float(t.pvalue))
+        other = "wilcoxon" if test == "ttest_rel" else "ttest_rel"
+        statistic, p_value = _location_test(test, a, b, zero_method)
+        secondary = (other, *_location_test(other, a, b, zero_method))
     return PairedDifference(
         kind=kind,
         n=len(frame),
@@ -413,7 +423,7 @@ def win_rate_change(
     draw counts half. Returns a :class:`PairedDifference` on the values ``100 * (pref - 1)``:
     ``mean_baseline``/``mean_candidate`` are the two win rates over the instructions scored on
     both sides (equal to the official ones when nothing is unscored), ``difference`` the change
-    with its paired bootstrap interval, ``test="wilcoxon"`` its p-value (paired t secondary).
+    with its paired bootstrap interval, the paired t-test its p-value (Wilcoxon secondary).
     """
     if isinstance(baseline_prefs, pd.DataFrame):
         if candidate_prefs is not None:
