@@ -1,6 +1,7 @@
 """Inspect extension entry point: registers `harness/<task>` and the reward scorers."""
 
 from harness.benchmarks.alpaca_eval.verdict_replay import alpaca_verdicts  # noqa: F401  (the `alpaca_verdicts/` model provider)
+from harness.benchmarks.creative_writing.published import creative_writing_judge  # noqa: F401  (the `creative_writing_judge/` model provider)
 from harness.replay import replay  # noqa: F401  (the `replay/` model provider)
 from harness.scorers import code, global_score, hybrid_reward, rubric  # noqa: F401
 from harness.tasks.alpaca_eval import alpaca_eval  # noqa: F401

@@ -6,7 +6,7 @@ from typing import Any
 from inspect_ai import Task
 from inspect_ai._util.package import get_installed_package_name
 from inspect_ai.dataset import Dataset, MemoryDataset, Sample
-from inspect_ai.model import GenerateConfig
+from inspect_ai.model import GenerateConfig, Model
 from inspect_ai.scorer import Metric
 from inspect_ai.solver import TaskState, generate
 
@@ -57,6 +57,7 @@ def rubric_benchmark_task(
     metadata: dict[str, Any] | None = None,
     config: GenerateConfig | None = None,
     version: int = 2,
+    model: Model | None = None,
     **reward_args: Any,
 ) -> Task:
     """A benchmark judged on its own rubrics (WritingBench, HealthBench, Creative Writing): the
@@ -67,7 +68,8 @@ def rubric_benchmark_task(
     ``name@version`` for the eval metadata; ``reward_args``: the rest of
     ``hybrid_reward``'s arguments (weights, require_grader, judge settings, cache …);
     ``metadata``: extra eval metadata beside the protocols and the spec store; ``config``: the
-    policy's generation settings the benchmark prescribes.
+    policy's generation settings the benchmark prescribes; ``model``: the task's own policy
+    (a published model's responses through ``replay/``).
     """
     official_metric, official_unscored = official
     protocols = judge_protocols(rubric_mode)
@@ -77,6 +79,7 @@ def rubric_benchmark_task(
         MemoryDataset(samples, name=dataset_name or benchmark),
         solver=generate(),
         config=config or GenerateConfig(),
+        model=model,
         scorer=hybrid_reward(
             rubric_mode=rubric_mode, official_values=official_values, **reward_args
         ),

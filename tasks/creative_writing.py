@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import Sample
-from inspect_ai.model import GenerateConfig
+from inspect_ai.model import GenerateConfig, get_model
 
 from harness.benchmarks import creative_writing as cw
+from harness.benchmarks.creative_writing.published import published_responses
 from harness.scorers import spec_metadata
 from harness.tasks import rubric_benchmark_task, task_name
 
 
 @task(name=task_name("creative_writing", __name__))
 def creative_writing(
-    prompt_id: str | list[str] | None = None,
+    prompt_id: str | int | list[str | int] | None = None,
     category: str | list[str] | None = None,
     iterations: int = cw.ITERATIONS,
     rubric_mode: str = "creative_writing",
@@ -23,6 +24,7 @@ def creative_writing(
     cache_path: str | None = None,
     structured_output: bool = True,
     specs: str | None = None,
+    replay: str | None = None,
 ) -> Task:
     """Creative Writing v3 (32 prompts × 3 seeds; filter with prompt_id / category).
 
@@ -45,8 +47,17 @@ def creative_writing(
             that reject response schemas; the official protocol never uses a schema).
         specs: A spec store (e.g. from `harness spec build`): the hybrid reward uses the spec
             built for each prompt instead of the native one; the official score stays native.
+        replay: Score this published model's responses (the result pages in
+            parsed_results.jsonl, e.g. "google__gemma-2-9b-it"; the k-th item of a prompt is
+            iteration k). With `--model-role grader=creative_writing_judge/<model>` the judge
+            replies are the published ones too, and the item scores the published ones.
     """
-    ids = [prompt_id] if isinstance(prompt_id, str) else prompt_id
+    # `-T prompt_id=14` arrives as an int
+    ids = (
+        None
+        if prompt_id is None
+        else [str(p) for p in (prompt_id if isinstance(prompt_id, list) else [prompt_id])]
+    )
     categories = [category] if isinstance(category, str) else category
     criteria = cw.load_criteria()
     lower_is_better = cw.load_negative_criteria()
@@ -88,4 +99,8 @@ def creative_writing(
         judge_max_tokens=judge_max_tokens,
         cache_path=cache_path,
         structured_output=structured_output,
+        # stored answers come through the shared replay/ model provider
+        model=get_model(f"replay/{replay}", responses=str(published_responses(replay)))
+        if replay
+        else None,
     )

@@ -310,3 +310,27 @@ def test_checker_judge_agreement_end_to_end_from_audited_logs(tmp_path: Path) ->
     table = result.agreement.set_index("checkpoint")
     assert table.loc["before"].disagree == 0 and table.loc["after"].pass_judge_no == 1
     assert table.loc["after"].checker_gamed
+
+
+def test_logs_that_did_not_finish_are_refused_and_names_match_any_spelling(
+    logs: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inspect_ai.log import read_eval_log, write_eval_log
+
+    from harness.compare.samples import benchmark_of, read_logs
+    from harness.data import DataError
+
+    before, _ = logs
+    broken = read_eval_log(before)
+    broken.status = "error"
+    write_eval_log(broken, str(tmp_path / "broken.eval"))
+    with pytest.raises(DataError, match="did not finish \\(error\\); re-run it first"):
+        read_logs([tmp_path / "broken.eval"])
+    # a name given with a relative path applies to the log Inspect lists by absolute path
+    monkeypatch.chdir(Path(before).parent)
+    tables = read_logs([Path(before).parent], {Path(before).name: "published"})
+    assert "published" in set(tables.samples.checkpoint)
+    assert benchmark_of("harness/arena_hard") == "arena_hard"
+    assert benchmark_of("harness/arena_hard", "v2.0") == "arena_hard"
+    assert benchmark_of("harness/arena_hard", "v0.1") == "arena_hard@v0.1"
+    assert benchmark_of("ifeval", "v0.1") == "ifeval"

@@ -19,14 +19,13 @@ from inspect_ai import Epochs, eval
 from inspect_ai.log import EvalLog, read_eval_log
 
 from harness.benchmarks import creative_writing as cw
+from harness.benchmarks.creative_writing.published import published_judge_reply
 from harness.data import DataError, resolve
 from harness.judges.calling import JudgeReplyError
 from harness.report import short_answer
 from harness.scoring import RewardEngine, RewardResult
 
 GLOBAL = 6
-JUDGE_PREFIX = "Judge Evaluation:\n"
-SCORES_SUFFIX = " \nScores: "
 
 
 def criteria() -> list[str]:
@@ -47,21 +46,9 @@ def published_parsed() -> list[tuple[dict, str, dict[str, float]]]:
     """(row, the published "Scores:" line, the official parse of the judge's raw reply)."""
     out = []
     for row in published():
-        raw, scores_line = judge_reply(row)
+        raw, scores_line = published_judge_reply(row)
         out.append((row, scores_line, cw.parse_judge_scores(raw)))
     return out
-
-
-def judge_reply(row: dict) -> tuple[str, str]:
-    """(the judge's raw reply, the published "Scores: ..." line) of one published item.
-
-    The results page shows the raw reply after "Judge Evaluation:" and then, after a space,
-    "Scores: " + ", ".join(f"{name}: {value}") of the official parse.
-    """
-    text = row["judge"]
-    assert text.startswith(JUDGE_PREFIX) and text.count(SCORES_SUFFIX) == 1
-    at = text.rfind(SCORES_SUFFIX)
-    return text[len(JUDGE_PREFIX) : at], text[at + len(SCORES_SUFFIX) :]
 
 
 def spec_for(prompt_id: str, iteration: int = 1):
@@ -173,7 +160,7 @@ def test_parser_reproduces_the_published_scores_of_every_item() -> None:
     differ = [row for row, _, parsed in rows if parsed != row["judge_scores"]]
     assert len(differ) == 3
     for row in differ:
-        parsed = cw.parse_judge_scores(judge_reply(row)[0])
+        parsed = cw.parse_judge_scores(published_judge_reply(row)[0])
         on_rubric = {k: v for k, v in parsed.items() if k in criteria()}
         assert on_rubric == {k: v for k, v in row["judge_scores"].items() if k in criteria()}
 
@@ -195,7 +182,7 @@ def test_parser_equals_the_official_regexes() -> None:
         text = "".join(rng.choice(tokens) for _ in range(rng.randint(0, 30)))
         assert cw.parse_judge_scores(text) == official_parse(text), repr(text)
     for row, _, parsed in published_parsed()[::40]:
-        assert parsed == official_parse(judge_reply(row)[0])
+        assert parsed == official_parse(published_judge_reply(row)[0])
 
 
 def test_item_scores_reproduce_every_published_item_score() -> None:
@@ -228,7 +215,7 @@ def test_stray_matches_and_left_out_criteria_count_as_officially() -> None:
         and r["title"].endswith("Breaking Formation")
         and r["item_score"] == 80.6
     ]
-    parsed = cw.parse_judge_scores(judge_reply(row)[0])
+    parsed = cw.parse_judge_scores(published_judge_reply(row)[0])
     stray = {k: v for k, v in parsed.items() if k not in criteria()}
     assert list(stray.values()) == [42.0, 3.0, 28.0]  # "09:42:03 to 09:28" in the analysis
     assert "Weak Dialogue" not in parsed  # left out by the judge: not in the mean
@@ -362,7 +349,7 @@ def test_eval_end_to_end_on_published_items(tmp_path: Path) -> None:
     rows = e2e_rows()
     records = {r["prompt_id"]: r for r in cw.load_records(list(E2E), iterations=1)}
     responses = {records[pid]["prompt"]: rows[pid]["response"] for pid in E2E}
-    replies = {rows[pid]["response"].strip(): judge_reply(rows[pid])[0] for pid in E2E}
+    replies = {rows[pid]["response"].strip(): published_judge_reply(rows[pid])[0] for pid in E2E}
     template = resolve(cw.JUDGE_PROMPT_FILE).read_text(encoding="utf-8")
 
     policy = ScriptedJudge(lambda prompt, n: responses[prompt])
