@@ -608,7 +608,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import shlex
 
     from harness.compare.report import comparison, write_comparison
-    from harness.compare.samples import item_deltas, read_logs
+    from harness.compare.samples import item_deltas, kind_deltas, read_logs
     from harness.tables import markdown_table
 
     names = {}
@@ -627,7 +627,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     items = item_deltas(tables.items, args.baseline)
     out = Path(args.out or "results/compare")
     command = shlex.join(["harness", *args.argv])
-    files = write_comparison(result, out, command=command, items=items, samples=samples)
+    kinds = kind_deltas(tables.items, args.baseline)
+    files = write_comparison(
+        result, out, command=command, items=items, kinds=kinds, samples=samples
+    )
     deltas = result.deltas
     shown = deltas[deltas.metric.isin(["official", "reward"])][
         ["benchmark", "metric", "candidate", "baseline_mean", "candidate_mean", "difference",

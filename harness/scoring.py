@@ -80,6 +80,8 @@ class CriterionRecord(BaseModel):
     covered_by: str | None = None
     """The checker that verifies this criterion: judged for audit only (``audit_covered``),
     not part of the rubric score."""
+    category: str | None = None
+    """The spec's category of the criterion (e.g. explicit / implicit / pitfall)."""
 
 
 class RubricResult(ComponentResult):
@@ -340,6 +342,7 @@ class RewardEngine:
                 value=by_id[c.id].value,
                 reason=by_id[c.id].reason,
                 covered_by=c.covered_by,
+                category=c.category,
             )
             for c in spec.criteria
         ]

@@ -334,3 +334,77 @@ def test_logs_that_did_not_finish_are_refused_and_names_match_any_spelling(
     assert benchmark_of("harness/arena_hard", "v2.0") == "arena_hard"
     assert benchmark_of("harness/arena_hard", "v0.1") == "arena_hard@v0.1"
     assert benchmark_of("ifeval", "v0.1") == "ifeval"
+
+
+def test_items_by_rubric_category_pitfall_and_checker_and_their_kind_deltas(tmp_path: Path) -> None:
+    """A spec with explicit / implicit criteria, a pitfall and a checker: each is an item of
+    its kind, and ``kind_deltas`` averages the kinds per checkpoint."""
+    from conftest import ScriptedJudge, is_global, make_spec, rubric_ids
+    from fake_runtime import InProcessRuntime
+    from inspect_ai import Task
+    from inspect_ai.dataset import Sample
+    from inspect_ai.solver import generate
+
+    from harness.compare.samples import kind_deltas, read_logs
+    from harness.scorers import hybrid_reward, spec_metadata
+    from harness.spec import Criterion
+
+    spec = make_spec(
+        checkers=[
+            (
+                "short",
+                "At most 5 words.",
+                "def check(response):\n    return len(response.split()) <= 5\n",
+            )
+        ]
+    )
+    spec = spec.edit(
+        criteria=(
+            Criterion(id="e", text="Mentions salt.", weight=2, category="explicit"),
+            Criterion(id="i", text="Evokes the sea.", weight=1, category="implicit"),
+            Criterion(id="p", text="Rhymes badly.", weight=-1, category="pitfall"),
+        )
+    )
+
+    def judge_script(prompt: str, n: int) -> str:
+        if is_global(prompt):
+            return json.dumps({"rationale": "ok", "score": 5})
+        good = "salt wind" in prompt
+        verdicts = {"e": "yes" if good else "no", "i": "yes", "p": "no"}
+        return json.dumps(
+            {
+                "criteria": [
+                    {"id": i, "verdict": verdicts[i], "reason": "r"} for i in rubric_ids(prompt)
+                ]
+            }
+        )
+
+    logs = {}
+    for name, response in (
+        ("before", "a long answer that says nothing of note"),
+        ("after", "salt wind"),
+    ):
+        [log] = eval(
+            Task(
+                dataset=[Sample(id="s1", input=spec.prompt, metadata=spec_metadata(spec))],
+                solver=generate(),
+                scorer=hybrid_reward(checker_runtime=InProcessRuntime()),
+                name="prompts",
+            ),
+            model=ScriptedJudge(lambda prompt, n, r=response: r).model(),
+            model_roles={"grader": ScriptedJudge(judge_script).model()},
+            log_dir=str(tmp_path / name),
+            display="none",
+        )
+        logs[log.location] = name
+    items = read_logs(list(logs), logs).items
+    kinds = dict(zip(items.item, items.kind, strict=False))
+    assert kinds == {
+        "Mentions salt.": "explicit", "Evokes the sea.": "implicit", "Rhymes badly.": "pitfall",
+        "At most 5 words.": "checker",
+    }  # fmt: skip
+    table = kind_deltas(items, "before").set_index(["kind", "checkpoint"])
+    assert table.loc[("explicit", "after")].change == 1.0
+    assert table.loc[("checker", "after")].change == 1.0  # 8 words -> 2 words
+    assert table.loc[("implicit", "after")].change == 0.0
+    assert table.loc[("explicit", "before")]["mean"] == 0.0

@@ -337,10 +337,13 @@ def write_comparison(
     *,
     command: str,
     items: pd.DataFrame | None = None,
+    kinds: pd.DataFrame | None = None,
     samples: pd.DataFrame | None = None,
 ) -> list[Path]:
     """``comparison.md`` (every table and the command), one CSV per table, the delta plot and,
-    with ``items`` (``samples.item_deltas``), the per-instruction / per-criterion delta chart."""
+    with ``items`` (``samples.item_deltas``), the per-instruction / per-criterion delta chart;
+    ``kinds`` (``samples.kind_deltas``): the changes per item kind (instruction, checker, rubric
+    category, pitfall)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tables = [
@@ -351,6 +354,8 @@ def write_comparison(
         ("agreement", result.agreement),
         ("regressions", result.regressions),
     ]
+    if kinds is not None:
+        tables.append(("kinds", kinds))
     if items is not None:
         tables.append(("items", items))
     files = []

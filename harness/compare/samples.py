@@ -143,12 +143,13 @@ def _record(sample: EvalSample) -> str:
     reward = scores.get("hybrid_reward")
     result = ((reward.metadata or {}).get("reward_result") if reward is not None else None) or {}
     record["criteria"] = [
-        {k: c.get(k) for k in ("id", "text", "weight", "value", "covered_by")}
+        {k: c.get(k) for k in ("id", "text", "weight", "value", "covered_by", "category")}
         for c in (result.get("rubric") or {}).get("criteria") or []
     ]
-    record["checks"] = {
-        c.get("id"): c.get("status") for c in (result.get("code") or {}).get("checks") or []
-    }
+    record["checks"] = [
+        {k: c.get(k) for k in ("id", "constraint", "status")}
+        for c in (result.get("code") or {}).get("checks") or []
+    ]
     return json.dumps(record, allow_nan=True)
 
 
@@ -191,6 +192,18 @@ def sample_rows(
     items = [
         (*item_key, name, "instruction", float(ok)) for name, ok in record.get("instructions", [])
     ]
+    checks = {c["id"]: c["status"] for c in record["checks"]}
+    if "instructions" not in record:  # IFEval/IFBench: their instructions are the checkers
+        items += [
+            (
+                *item_key,
+                c["constraint"] or c["id"],
+                "checker",
+                1.0 if c["status"] == "pass" else 0.0,
+            )
+            for c in record["checks"]
+            if c["status"] in ("pass", "fail")  # an error is no verdict
+        ]
     agreement = []
     for c in record["criteria"]:
         value = c.get("value")
@@ -198,7 +211,7 @@ def sample_rows(
             continue
         name = c.get("text") or c.get("id")
         if c.get("covered_by"):  # judged for audit only: next to its checker's verdict
-            status = record["checks"].get(c["covered_by"])
+            status = checks.get(c["covered_by"])
             passed = 1.0 if status == "pass" else 0.0 if status == "fail" else math.nan
             agreement.append(
                 dict(
@@ -210,7 +223,7 @@ def sample_rows(
                 )
             )
         else:
-            kind = "pitfall" if (c.get("weight") or 0) < 0 else "criterion"
+            kind = "pitfall" if (c.get("weight") or 0) < 0 else c.get("category") or "criterion"
             items.append((*item_key, name, kind, float(value)))
     return samples, [dict(zip(ITEM_COLUMNS, row, strict=True)) for row in items], agreement
 
@@ -220,8 +233,10 @@ class LogTables:
     samples: pd.DataFrame
     """``COLUMNS``: official value, reward and components per (sample, epoch)."""
     items: pd.DataFrame
-    """``ITEM_COLUMNS``: instruction types (value 1 if followed, strict) and rubric criteria
-    (``criterion``, or ``pitfall`` for negative weights; value 0-1) per (sample, epoch)."""
+    """``ITEM_COLUMNS`` per (sample, epoch): IFEval/IFBench instruction types (``kind``
+    "instruction", value 1 if followed, strict); rubric criteria (``kind`` their spec category,
+    e.g. "explicit" / "implicit", "criterion" when they have none, "pitfall" for negative
+    weights; value 0-1); other checkers by constraint (``kind`` "checker", 1 pass, 0 fail)."""
     agreement: pd.DataFrame
     """``AGREEMENT_COLUMNS``: per criterion a checker verifies and the judge graded too
     (``audit_covered``), the checker's verdict (1 pass, 0 fail, NaN error) and the judge's."""
@@ -278,6 +293,25 @@ def samples_df(logs: Iterable[str | Path], names: Mapping[str, str] | None = Non
 def items_df(logs: Iterable[str | Path], names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The ``items`` table of the logs (see :func:`read_logs`)."""
     return read_logs(logs, names).items
+
+
+def kind_deltas(items: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Per benchmark and item kind (instructions, checkers, rubric categories, pitfalls): each
+    checkpoint's mean over all its items of that kind and the change from the baseline."""
+    columns = ["benchmark", "kind", "checkpoint", "n", "mean", "baseline_mean", "change"]
+    if items.empty:
+        return pd.DataFrame(columns=columns)
+    means = (
+        items.groupby(["benchmark", "kind", "checkpoint"])
+        .value.agg(["count", "mean"])
+        .reset_index()
+    )
+    base = means[means.checkpoint == baseline].set_index(["benchmark", "kind"])["mean"]
+    means["baseline_mean"] = [
+        base.get((b, k), math.nan) for b, k in zip(means.benchmark, means.kind, strict=True)
+    ]
+    means["change"] = means["mean"] - means["baseline_mean"]
+    return means.rename(columns={"count": "n"})[columns].reset_index(drop=True)
 
 
 def item_deltas(items: pd.DataFrame, baseline: str) -> pd.DataFrame:
