@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from inspect_ai.model import GenerateConfig, Model
@@ -45,6 +45,11 @@ _OPERATIONAL = {
     "extra_headers",
     "fail_on_refusal",
 }
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def response_hash(response: str) -> str:
@@ -284,19 +289,40 @@ class RewardEngine:
     ) -> JudgeReply:
         """A judgment from the cache, or from the judge (then cached if it succeeded)."""
         key = self._key(component, spec, response, model, protocol.id)
-        cached = self.cache.get(key)
-        if cached is not None:
-            return JudgeReply(result_type.model_validate(cached), TokenUsage(cached=True), 0, "")
-        reply = await protocol.grade(
-            model,
-            spec,
-            response,
-            config=self.judge_config,
-            max_attempts=self.max_attempts,
-            structured=self.structured_output,
-        )
+        while True:
+            cached = self.cache.get(key)
+            if cached is not None:
+                return JudgeReply(
+                    result_type.model_validate(cached), TokenUsage(cached=True), 0, ""
+                )
+            future, first = self.cache.claim(key)
+            if first:
+                break
+            # the same judgment is being made (a GRPO group repeats rollouts): share its reply
+            try:
+                reply = await asyncio.shield(future)
+            except asyncio.CancelledError:
+                if future.cancelled() and not _being_cancelled():
+                    continue  # the first caller was cancelled, not us: judge it ourselves
+                raise
+            return replace(reply, usage=TokenUsage(cached=True), attempts=0)
+        try:
+            reply = await protocol.grade(
+                model,
+                spec,
+                response,
+                config=self.judge_config,
+                max_attempts=self.max_attempts,
+                structured=self.structured_output,
+            )
+        except BaseException:
+            self.cache.land(key, future)
+            future.cancel()
+            raise
         if reply.ok and reply.value is not None:
             self.cache.put(key, reply.value.model_dump())
+        self.cache.land(key, future)  # after put: a later caller finds the cached judgment
+        future.set_result(reply)
         return reply
 
     async def _rubric(self, spec: RewardSpec, response: str) -> RubricResult:

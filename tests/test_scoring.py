@@ -269,7 +269,9 @@ def test_cache_makes_rescoring_free_and_edits_invalidate(spec: RewardSpec) -> No
 
 def test_persistent_cache_survives_engines(tmp_path, spec: RewardSpec) -> None:
     judge = standard_judge({"c1": "yes", "c2": "no", "c3": "yes"}, 4)
-    run(engine_for(judge, cache=JudgmentCache(tmp_path / "j.sqlite")).score(spec, None, RESPONSE))
+    first = JudgmentCache(tmp_path / "j.sqlite")
+    run(engine_for(judge, cache=first).score(spec, None, RESPONSE))
+    first.flush()  # writes are committed in batches off the event loop; flush waits for them
     again = run(
         engine_for(judge, cache=JudgmentCache(tmp_path / "j.sqlite")).score(spec, None, RESPONSE)
     )
@@ -541,3 +543,91 @@ def test_audit_of_a_rubric_that_checkers_verify_entirely_is_not_a_score() -> Non
     assert result.rubric.status == "absent" and result.rubric.value is None
     assert [c.id for c in result.rubric.criteria] == ["c4"]
     assert result.reward == pytest.approx((0.7 + 1.0) / 2)  # global and code only
+
+
+def test_identical_requests_in_flight_are_judged_once(spec: RewardSpec) -> None:
+    """A GRPO group repeats rollouts: 16 identical (spec, response) pairs in one batch cost one
+    rubric and one global call; the 15 others share the reply (marked cached, no tokens)."""
+    judge = standard_judge({"c1": "yes", "c2": "partial", "c3": "no"}, global_score=6)
+    engine = engine_for(judge)
+    results = run(
+        engine.score_batch([ScoreRequest(spec, RESPONSE)] * 16 + [ScoreRequest(spec, "other")])
+    )
+    assert judge.calls == 4  # (rubric + global) × 2 distinct responses
+    assert len({r.reward for r in results[:16]}) == 1
+    paid = [r for r in results[:16] if not r.rubric.usage.cached]
+    assert len(paid) == 1 and paid[0].rubric.usage.calls == 1
+    assert all(r.rubric.usage.calls == 0 for r in results[:16] if r.rubric.usage.cached)
+
+
+def test_a_failed_judgment_in_flight_is_shared_not_cached(spec: RewardSpec) -> None:
+    judge = ScriptedJudge(lambda p, n: "nope")
+    engine = engine_for(judge, max_attempts=1)
+    results = run(engine.score_batch([ScoreRequest(spec, RESPONSE)] * 8))
+    assert judge.calls == 2  # one failed rubric call, one failed global call
+    assert all(r.rubric.status == "unscored" and r.reward is None for r in results)
+    run(engine.score(spec, None, RESPONSE))
+    assert judge.calls == 4  # failures are not cached: asked again
+
+
+def test_a_cancelled_first_caller_hands_the_judgment_to_the_next(spec: RewardSpec) -> None:
+    import asyncio as aio
+
+    judge = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"})
+    engine = engine_for(judge)
+
+    async def main():
+        first = aio.ensure_future(engine.score(spec, None, RESPONSE))
+        await aio.sleep(0)  # the first caller claims the judgments
+        second = aio.ensure_future(engine.score(spec, None, RESPONSE))
+        await aio.sleep(0)
+        first.cancel()
+        return await second
+
+    result = run(main())
+    assert result.rubric.status == "scored" and result.reward is not None
+
+
+def test_sqlite_cache_commits_in_batches_and_a_killed_writer_leaves_it_whole(tmp_path) -> None:
+    """Judgments put in a child process that is killed mid-run: every row a flush committed
+    is there and intact, the file opens, and nothing is half-written."""
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "j.sqlite"
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from harness.cache import JudgmentCache
+        cache = JudgmentCache({str(path)!r})
+        for i in range(2000):
+            cache.put(f"k{{i}}", {{"i": i, "text": "x" * 200}})
+        cache.flush()
+        print("flushed", flush=True)
+        i = 2000
+        while True:  # keep writing until killed
+            cache.put(f"k{{i}}", {{"i": i, "text": "x" * 200}})
+            i += 1
+            if i % 100 == 0:
+                time.sleep(0.001)
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "flushed"
+    import time as _time
+
+    _time.sleep(0.3)
+    child.kill()
+    child.wait()
+    cache = JudgmentCache(path)
+    for i in range(2000):
+        assert cache.get(f"k{i}") == {"i": i, "text": "x" * 200}
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = db.execute("SELECT key, value FROM judgments").fetchall()
+    assert len(rows) >= 2000
+    for key, value in rows:
+        assert json.loads(value)["i"] == int(key[1:])
