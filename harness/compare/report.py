@@ -269,9 +269,9 @@ def agreement_table(agreement: pd.DataFrame, baseline: str) -> pd.DataFrame:
 def noise_table(samples: pd.DataFrame) -> pd.DataFrame:
     """The noise floor of each checkpoint, benchmark and metric that was run twice: its first
     two epochs (``source`` "epochs"), or its first two logs (``source`` "runs", e.g. a repeated
-    eval set), paired on the same samples."""
+    eval set), paired on the same samples; official values in points, as the deltas."""
     rows = []
-    for (checkpoint, benchmark, metric), part in samples.groupby(
+    for (checkpoint, benchmark, metric), part in in_points(samples).groupby(
         ["checkpoint", "benchmark", "metric"], sort=True
     ):
         logs = list(dict.fromkeys(part.log))
