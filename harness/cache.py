@@ -12,12 +12,15 @@ import asyncio
 import atexit
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
-import weakref
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 def judgment_key(
@@ -41,66 +44,139 @@ def judgment_key(
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-_with_files: weakref.WeakSet[JudgmentCache] = weakref.WeakSet()
+class _JudgmentFile:
+    """One SQLite judgment file, shared by every cache of this process on that path: the rows
+    not yet committed (readable at once by all of them) and the thread that commits them."""
+
+    FLUSH_INTERVAL_S = 0.05
+    """Longest a judgment waits before the writer commits it (a burst becomes one batch)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self.wake = threading.Condition(self.lock)
+        self.pending: dict[str, str] = {}
+        self.queued = self.written = 0
+        self.db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS judgments (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
+        self.db.commit()
+        threading.Thread(target=self._write_loop, name=f"judgments {path}", daemon=True).start()
+
+    def get(self, key: str) -> str | None:
+        with self.lock:
+            text = self.pending.get(key)
+            if text is None:
+                row = self.db.execute(
+                    "SELECT value FROM judgments WHERE key = ?", (key,)
+                ).fetchone()
+                text = row[0] if row is not None else None
+            return text
+
+    def put(self, key: str, text: str) -> None:
+        with self.lock:
+            self.pending[key] = text
+            self.queued += 1
+            self.wake.notify_all()
+
+    def flush(self) -> None:
+        with self.lock:
+            target = self.queued
+            while self.written < target:
+                self.wake.wait(0.1)
+
+    def _write_loop(self) -> None:
+        # its own connection: a commit never holds the lock that reads take
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL: a killed process never corrupts the file
+        while True:
+            with self.lock:
+                while not self.pending:
+                    self.wake.wait()
+            time.sleep(self.FLUSH_INTERVAL_S)
+            with self.lock:
+                batch = list(self.pending.items())
+                counted = self.queued
+            try:
+                with db:  # one transaction per batch
+                    db.executemany(
+                        "INSERT OR REPLACE INTO judgments (key, value) VALUES (?, ?)", batch
+                    )
+            except sqlite3.Error as ex:  # e.g. the disk is full: keep the rows, try again
+                logger.warning("judgment cache %s: cannot write (%s); retrying", self.path, ex)
+                time.sleep(1.0)
+                continue
+            with self.lock:
+                for key, text in batch:
+                    if self.pending.get(key) is text:
+                        del self.pending[key]
+                self.written = max(self.written, counted)
+                self.wake.notify_all()
+
+
+_files: dict[str, _JudgmentFile] = {}
+_files_lock = threading.Lock()
+
+
+def _judgment_file(path: str | Path) -> _JudgmentFile:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    resolved = str(Path(path).resolve())
+    with _files_lock:
+        if resolved not in _files:
+            _files[resolved] = _JudgmentFile(resolved)
+        return _files[resolved]
 
 
 @atexit.register
 def _flush_all() -> None:
-    for cache in list(_with_files):
-        cache.flush()
+    for file in list(_files.values()):
+        file.flush()
 
 
 class JudgmentCache:
-    """Judgments by key, in memory and (with ``path``) in SQLite.
+    """Judgments by key: the most recent ``memory_entries`` in memory, all of them in the SQLite
+    file at ``path`` (when given; shared across processes and runs).
 
-    Writes never block the event loop: ``put`` stores in memory and queues the row; a writer
-    thread inserts queued rows in batches, one transaction each (``flush`` waits for it; it
-    also runs at exit). A process killed mid-run loses at most its last unflushed batch, which
-    is judged again next time: SQLite's transactions keep every committed row whole.
+    Writes never block the event loop: ``put`` keeps the row in memory and a writer thread
+    commits queued rows in batches, one transaction each (``flush`` waits for it; it also runs
+    at exit). Every cache of this process on the same file sees a row at once. A process killed
+    mid-run loses at most its last batch (judged again next time); SQLite's transactions keep
+    every committed row whole.
 
-    ``claim`` gives in-flight deduplication (single flight): the first caller of a key judges,
-    later callers of the same key wait for its reply instead of judging again (GRPO groups
-    repeat rollouts).
+    ``claim`` / ``land`` give in-flight deduplication (single flight): the first caller of a
+    key judges, later callers of the same key wait for its reply instead of judging again (a
+    GRPO group repeats rollouts).
     """
 
-    FLUSH_INTERVAL_S = 0.05
-    """Longest a judgment waits in memory before the writer commits it."""
-
-    def __init__(self, path: str | Path | None = None) -> None:
-        self._memory: dict[str, dict[str, Any]] = {}
+    def __init__(self, path: str | Path | None = None, *, memory_entries: int = 100_000) -> None:
+        if memory_entries < 1:
+            raise ValueError("memory_entries must be >= 1")
+        self._memory: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._memory_entries = memory_entries
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
-        self._path = str(path) if path is not None else None
-        self._pending: list[tuple[str, str]] = []
-        self._wake = threading.Condition(self._lock)
-        self._writer: threading.Thread | None = None
-        self._written = 0  # rows committed by the writer, for flush()
-        self._queued = 0
+        self._file = _judgment_file(path) if path is not None else None
         self._inflight: dict[tuple[int, str], asyncio.Future[Any]] = {}
         self.hits = 0
         self.misses = 0
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS judgments (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-            self._db.commit()
-            self._writer = threading.Thread(target=self._write_loop, daemon=True)
-            self._writer.start()
-            _with_files.add(self)
+
+    def _remember(self, key: str, value: dict[str, Any]) -> None:
+        self._memory[key] = value
+        self._memory.move_to_end(key)
+        if len(self._memory) > self._memory_entries:
+            self._memory.popitem(last=False)
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self._lock:
             value = self._memory.get(key)
-            if value is None and self._db is not None:
-                row = self._db.execute(
-                    "SELECT value FROM judgments WHERE key = ?", (key,)
-                ).fetchone()
-                if row is not None:
-                    value = json.loads(row[0])
-                    self._memory[key] = value
+            if value is not None:
+                self._memory.move_to_end(key)
+            elif self._file is not None:
+                text = self._file.get(key)
+                if text is not None:
+                    value = json.loads(text)
+                    self._remember(key, value)
             if value is None:
                 self.misses += 1
             else:
@@ -109,37 +185,14 @@ class JudgmentCache:
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         with self._lock:
-            self._memory[key] = value
-            if self._db is not None:
-                self._pending.append((key, json.dumps(value)))
-                self._queued += 1
-                self._wake.notify()
+            self._remember(key, value)
+        if self._file is not None:
+            self._file.put(key, json.dumps(value))
 
     def flush(self) -> None:
         """Wait until every judgment put so far is committed to the SQLite file."""
-        with self._lock:
-            target = self._queued
-            self._wake.notify()
-            while self._written < target and self._writer is not None:
-                self._wake.wait(0.1)
-
-    def _write_loop(self) -> None:
-        # its own connection: a commit never holds the lock the event loop's reads take
-        assert self._path is not None
-        db = sqlite3.connect(self._path, timeout=30)
-        db.execute("PRAGMA synchronous=NORMAL")  # WAL: a killed process never corrupts the file
-        while True:
-            with self._lock:
-                while not self._pending:
-                    self._wake.wait()
-            time.sleep(self.FLUSH_INTERVAL_S)  # let a burst of judgments gather into one batch
-            with self._lock:
-                batch, self._pending = self._pending, []
-            with db:  # one transaction per batch
-                db.executemany("INSERT OR REPLACE INTO judgments (key, value) VALUES (?, ?)", batch)
-            with self._lock:
-                self._written += len(batch)
-                self._wake.notify_all()
+        if self._file is not None:
+            self._file.flush()
 
     def claim(self, key: str) -> tuple[asyncio.Future[Any], bool]:
         """(the future of ``key``'s judgment in this event loop, True if the caller is the

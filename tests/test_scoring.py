@@ -631,3 +631,25 @@ def test_sqlite_cache_commits_in_batches_and_a_killed_writer_leaves_it_whole(tmp
     assert len(rows) >= 2000
     for key, value in rows:
         assert json.loads(value)["i"] == int(key[1:])
+
+
+def test_caches_on_one_file_share_rows_at_once_and_memory_is_bounded(tmp_path) -> None:
+    path = tmp_path / "j.sqlite"
+    one, two = JudgmentCache(path), JudgmentCache(path, memory_entries=2)
+    one.put("a", {"v": 1})
+    assert two.get("a") == {"v": 1}  # not committed yet: seen through the shared file's queue
+    for key in "bcd":
+        two.put(key, {"v": key})
+    assert len(two) == 2  # the oldest left memory ...
+    assert two.get("a") == {"v": 1} and two.get("b") == {"v": "b"}  # ... not the file
+    memory_only = JudgmentCache(memory_entries=2)
+    for key in "abc":
+        memory_only.put(key, {"v": key})
+    assert memory_only.get("a") is None and memory_only.get("c") == {"v": "c"}
+    two.flush()
+    import sqlite3
+
+    rows = sqlite3.connect(path).execute("SELECT count(*) FROM judgments").fetchone()[0]
+    assert rows == 4
+    with pytest.raises(ValueError, match="memory_entries"):
+        JudgmentCache(memory_entries=0)
