@@ -192,19 +192,62 @@ def _current_sample() -> tuple[str | None, str | list[ChatMessage] | None]:
     return (None, None) if state is None else (str(state.sample_id), state.input)
 
 
-class ReplayAPI(ModelAPI):
+class OfflineModelAPI(ModelAPI):
+    """A model answered in this process, with no provider, key or connection behind it
+    (stored responses, published judgments, a simulated judge). Subclasses take their model
+    arguments in ``setup`` and reply in ``answer``; an unknown model argument is an error."""
+
+    provider = "offline"
+    """The provider name it is registered under (for messages)."""
+
     def __init__(
         self,
         model_name: str,
         base_url: str | None = None,
         api_key: str | None = None,
         config: GenerateConfig | None = None,
+        **model_args: Any,
+    ) -> None:
+        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
+        self.setup(**model_args)
+
+    def setup(self, **model_args: Any) -> None:
+        if model_args:
+            raise DataError(
+                f"{self.provider}/{self.model_name}: unknown model argument(s) {sorted(model_args)}"
+            )
+
+    def answer(self, input: list[ChatMessage]) -> ModelOutput:
+        raise NotImplementedError
+
+    async def generate(
+        self,
+        input: list[ChatMessage],
+        tools: list[ToolInfo],
+        tool_choice: ToolChoice,
+        config: GenerateConfig,
+    ) -> ModelOutput:
+        return self.answer(input)
+
+
+def offline_output(model: str, content: str) -> ModelOutput:
+    """A reply with no tokens spent (nothing was generated)."""
+    output = ModelOutput.from_content(model=model, content=content)
+    output.usage = ModelUsage(input_tokens=0, output_tokens=0, total_tokens=0)
+    return output
+
+
+class ReplayAPI(OfflineModelAPI):
+    provider = "replay"
+
+    def setup(  # type: ignore[override]
+        self,
         responses: str | None = None,
         key: str = "auto",
         skip_missing: bool = False,
         **model_args: Any,
     ) -> None:
-        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
+        super().setup(**model_args)
         if responses is None:
             raise ReplayError("replay: pass the stored responses with -M responses=FILE")
         if key not in ("auto", "id", "prompt"):
@@ -236,22 +279,12 @@ class ReplayAPI(ModelAPI):
             f"prompt {prompt[:80]!r})"
         )
 
-    async def generate(
-        self,
-        input: list[ChatMessage],
-        tools: list[ToolInfo],
-        tool_choice: ToolChoice,
-        config: GenerateConfig,
-    ) -> ModelOutput:
+    def answer(self, input: list[ChatMessage]) -> ModelOutput:
         # Match on the sample's dataset input, as the coverage check does: solvers may have
         # rewritten the conversation since (templates, system messages).
         sample_id, sample_input = _current_sample()
         prompt = last_user_text(sample_input if sample_input is not None else input)
-        output = ModelOutput.from_content(
-            model=self.model_name, content=self.lookup(sample_id, prompt)
-        )
-        output.usage = ModelUsage(input_tokens=0, output_tokens=0, total_tokens=0)  # none generated
-        return output
+        return offline_output(self.model_name, self.lookup(sample_id, prompt))
 
 
 @modelapi(name="replay")

@@ -37,6 +37,8 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
 
+from harness.replay import OfflineModelAPI
+
 PROVIDER = "simulated"
 _CRITERION = re.compile(r"^\[([^\]]+)\] \(weight", re.MULTILINE)
 
@@ -58,15 +60,13 @@ def _digest(text: str) -> int:
     )
 
 
-class SimulatedJudgeAPI(ModelAPI):
+class SimulatedJudgeAPI(OfflineModelAPI):
     """Sleeps, then answers the judge prompt validly (see the module doc)."""
 
-    def __init__(
+    provider = PROVIDER
+
+    def setup(  # type: ignore[override]
         self,
-        model_name: str,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        config: GenerateConfig | None = None,
         latency: float = 0.1,
         jitter: float = 0.0,
         error_rate: float = 0.0,
@@ -74,9 +74,7 @@ class SimulatedJudgeAPI(ModelAPI):
         seed: int = 0,
         **model_args: Any,
     ) -> None:
-        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
-        if model_args:
-            raise ValueError(f"{PROVIDER}: unknown model argument(s) {sorted(model_args)}")
+        super().setup(**model_args)
         self.latency, self.jitter = float(latency), float(jitter)
         if self.latency < 0 or self.jitter < 0 or self.jitter > self.latency:
             raise ValueError(f"{PROVIDER}: need 0 <= jitter <= latency, got {latency}, {jitter}")

@@ -31,7 +31,6 @@ from inspect_ai.model import (
     ChatCompletionChoice,
     ChatMessage,
     ChatMessageAssistant,
-    GenerateConfig,
     Logprob,
     Logprobs,
     ModelAPI,
@@ -40,11 +39,11 @@ from inspect_ai.model import (
     TopLogprob,
     modelapi,
 )
-from inspect_ai.tool import ToolChoice, ToolInfo
 
 from harness.benchmarks.alpaca_eval.dataset import load_annotations
 from harness.benchmarks.alpaca_eval.judge import FIRST, SECOND, judge_messages, parse_verdict
 from harness.data import DataError
+from harness.replay import OfflineModelAPI
 
 PROVIDER = "alpaca_verdicts"
 ULP_TOLERANCE = 1
@@ -188,20 +187,14 @@ def refusal_output(reason: str) -> ModelOutput:
     return _output(REPLY_PREFIX + reason, None, "stop")
 
 
-class AlpacaVerdictsAPI(ModelAPI):
+class AlpacaVerdictsAPI(OfflineModelAPI):
     """Answers the official annotator prompt with a published annotation (see the module doc)."""
 
-    def __init__(
-        self,
-        model_name: str,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        config: GenerateConfig | None = None,
-        **model_args: Any,
-    ) -> None:
-        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
-        if model_args:
-            raise DataError(f"{PROVIDER}: unknown model argument(s) {sorted(model_args)}")
+    provider = PROVIDER
+
+    def setup(self, **model_args: Any) -> None:
+        super().setup(**model_args)
+        model_name = self.model_name
         self.annotations = load_annotations(model_name)
         self.by_prompt: dict[tuple[str, str], _Entry] = {}
         self.instructions: set[str] = set()
@@ -243,15 +236,6 @@ class AlpacaVerdictsAPI(ModelAPI):
         if found.group(1) not in self.instructions:
             return refusal_output("no published verdict for this instruction")
         return refusal_output("outputs differ from the published annotation's")
-
-    async def generate(
-        self,
-        input: list[ChatMessage],
-        tools: list[ToolInfo],
-        tool_choice: ToolChoice,
-        config: GenerateConfig,
-    ) -> ModelOutput:
-        return self.answer(input)
 
 
 def _key(messages: list[ChatMessage]) -> tuple[str, str]:

@@ -25,19 +25,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from inspect_ai.model import (
-    ChatMessage,
-    GenerateConfig,
-    ModelAPI,
-    ModelOutput,
-    ModelUsage,
-    modelapi,
-)
-from inspect_ai.tool import ToolChoice, ToolInfo
+from inspect_ai.model import ChatMessage, ModelAPI, ModelOutput, modelapi
 
 from harness.benchmarks.creative_writing.dataset import load_prompts, load_published_results
 from harness.benchmarks.creative_writing.judge import judge_response_text
 from harness.data import DataError, cache_dir
+from harness.replay import OfflineModelAPI, offline_output
 
 PROVIDER = "creative_writing_judge"
 JUDGE_PREFIX = "Judge Evaluation:\n"
@@ -87,25 +80,17 @@ def published_responses(model: str) -> Path:
 
 
 def _reply(content: str) -> ModelOutput:
-    output = ModelOutput.from_content(model=PROVIDER, content=content)
-    output.usage = ModelUsage(input_tokens=0, output_tokens=0, total_tokens=0)  # none generated
-    return output
+    return offline_output(PROVIDER, content)
 
 
-class CreativeWritingJudgeAPI(ModelAPI):
+class CreativeWritingJudgeAPI(OfflineModelAPI):
     """Answers the official judging prompt with a published reply (see the module doc)."""
 
-    def __init__(
-        self,
-        model_name: str,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        config: GenerateConfig | None = None,
-        **model_args: Any,
-    ) -> None:
-        super().__init__(model_name, base_url, api_key, [], config or GenerateConfig())
-        if model_args:
-            raise DataError(f"{PROVIDER}: unknown model argument(s) {sorted(model_args)}")
+    provider = PROVIDER
+
+    def setup(self, **model_args: Any) -> None:
+        super().setup(**model_args)
+        model_name = self.model_name
         self.replies: dict[str, str] = {}
         for row in published_rows(model_name):
             # the judge saw the response as the official run stores it
@@ -124,15 +109,6 @@ class CreativeWritingJudgeAPI(ModelAPI):
         if reply is None:
             return _reply(f"{PROVIDER}: no published judge reply for this response")
         return _reply(reply)
-
-    async def generate(
-        self,
-        input: list[ChatMessage],
-        tools: list[ToolInfo],
-        tool_choice: ToolChoice,
-        config: GenerateConfig,
-    ) -> ModelOutput:
-        return self.answer(input)
 
 
 @modelapi(name=PROVIDER)
