@@ -12,10 +12,12 @@ import asyncio
 import math
 import re
 import sys
+from collections import Counter, deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.data import DataError, read_jsonl_lines, read_prompts, text_field
+from harness.data import DataError, iter_jsonl_lines, read_prompts, text_field
 
 if TYPE_CHECKING:
     from inspect_ai.model import Model
@@ -347,23 +349,22 @@ def _runtime(kind: str) -> Any:
     return resolve_runtime(kind)
 
 
-def _model(name: str | None, role: str) -> Model | None:
-    """A model for a role; a missing API key or an unknown provider stops here, in one line,
-    before any work."""
+def _model(name: str | None, role: str, max_connections: int | None = None) -> Model | None:
+    """A model for a role (a name, or inline YAML/JSON as for Inspect's --model-role); a
+    missing API key or an unknown provider stops here, in one line, before any work."""
     if name is None:
         return None
     from harness.judges.roles import load_judge
 
-    return load_judge(name, role)
+    return load_judge(name, role, max_connections=max_connections)
 
 
-def _score_requests(args: argparse.Namespace) -> list:
-    """One request per line of the responses file, every field checked (file:line: field)."""
+def _score_requests(args: argparse.Namespace, store: SpecStore) -> Iterator[Any]:
+    """One request per line of the responses file, read as it is needed, every field checked
+    (file:line: field)."""
     from harness.scoring import ScoreRequest
 
-    store = _store(args.specs)
-    requests = []
-    for lineno, item in read_jsonl_lines(Path(args.responses), required=("prompt_id", "response")):
+    for lineno, item in iter_jsonl_lines(Path(args.responses), required=("prompt_id", "response")):
         where = f"{args.responses}:{lineno}"
         prompt_id = text_field(item, "prompt_id", where, id_like=True)
         version = text_field(item, "spec_version", where, optional=True)
@@ -372,8 +373,18 @@ def _score_requests(args: argparse.Namespace) -> list:
         if spec is None:
             wanted = f"prompt {prompt_id!r}" + (f" version {version!r}" if version else "")
             raise DataError(f"{where}: no spec for {wanted} in {args.specs}")
-        requests.append(ScoreRequest(spec, response))
-    return requests
+        yield ScoreRequest(spec, response)
+
+
+def _scored_before(out: Path) -> Counter[tuple[str, str, str]]:
+    """(prompt id, spec version, response hash) of every result already in ``out``: a rerun
+    skips them (a response repeated in the input is skipped as often as it was scored)."""
+    done: Counter[tuple[str, str, str]] = Counter()
+    if not out.exists():
+        return done
+    for _, record in iter_jsonl_lines(out, required=("prompt_id", "spec_version", "response_hash")):
+        done[(record["prompt_id"], record["spec_version"], record["response_hash"])] += 1
+    return done
 
 
 def _judges(args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -406,25 +417,36 @@ def _engine(
     from harness.reward import COMPONENTS, HybridConfig
     from harness.scoring import RewardEngine
 
+    connections = getattr(args, "max_connections", None)
+    in_flight = getattr(args, "max_in_flight", None)
     return RewardEngine(
         checker_runtime=_runtime(args.checker_runtime) if checks else None,
-        rubric_judge=_model(rubric_judge, "rubric_grader"),
-        global_judge=_model(global_judge, "global_grader"),
+        rubric_judge=_model(rubric_judge, "rubric_grader", connections),
+        global_judge=_model(global_judge, "global_grader", connections),
         rubric_protocol=rubric_protocol_named(args.rubric_mode),
         hybrid=HybridConfig(weights=dict(zip(COMPONENTS, args.weights, strict=True)))
         if args.weights
         else None,
-        cache=JudgmentCache(args.cache),
+        # streamed scoring keeps only recent judgments in memory (all are in --cache's file)
+        cache=JudgmentCache(args.cache, memory_entries=max(4096, 4 * in_flight))
+        if in_flight
+        else JudgmentCache(args.cache),
     )
 
 
 async def _score(args: argparse.Namespace) -> int:
+    """Responses streamed in and results streamed out: at most ``--max-in-flight`` responses
+    are held at once, whatever the size of the input; a rerun skips what ``--out`` has."""
     from harness.reward import COMPONENTS
-    from harness.scoring import RewardResult
+    from harness.scoring import response_hash
 
     rubric_judge, global_judge = _judges(args)
-    requests = _score_requests(args)
-    needs_checks = any(r.spec.checkers for r in requests)
+    store = _store(args.specs)
+    # a first pass checks every line (an error stops before any judge is paid) and counts
+    total, needs_checks = 0, False
+    for request in _score_requests(args, store):
+        total += 1
+        needs_checks = needs_checks or bool(request.spec.checkers)
     if args.no_judge and not needs_checks:
         raise DataError(
             f"--no-judge, and no spec in {args.specs} for these responses has checkers: nothing to score"
@@ -432,22 +454,71 @@ async def _score(args: argparse.Namespace) -> int:
     engine = _engine(args, rubric_judge, global_judge, needs_checks)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    results: list[RewardResult] = []
-    with out.open("w", encoding="utf-8") as f, _Progress("responses", len(requests)) as bar:
-        for start in range(0, len(requests), args.batch_size):
-            batch = await engine.score_batch(requests[start : start + args.batch_size])
-            for result in batch:
+    done = Counter() if args.overwrite else _scored_before(out)
+    skipped = sum(done.values())
+    total -= skipped
+    sums = dict.fromkeys(("reward", *COMPONENTS), 0.0)
+    counts = dict.fromkeys(sums, 0)
+    scored = 0
+
+    def todo() -> Iterator[Any]:
+        for request in _score_requests(args, store):
+            key = (request.spec.prompt_id, request.spec.version, response_hash(request.response))
+            if done[key]:
+                done[key] -= 1
+                continue
+            yield request
+
+    def batches() -> Iterator[list[Any]]:
+        batch: list[Any] = []
+        for request in todo():
+            batch.append(request)
+            if len(batch) == args.batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    window = max(1, args.max_in_flight // args.batch_size)
+    if skipped:
+        print(f"resuming: {skipped} response(s) already scored in {out}", file=sys.stderr)
+    with (
+        out.open("w" if args.overwrite else "a", encoding="utf-8") as f,
+        _Progress("responses", total) as bar,
+    ):
+        pending: deque[asyncio.Task[Any]] = deque()
+
+        async def write_oldest() -> None:
+            nonlocal scored
+            for result in await pending.popleft():
                 f.write(result.model_dump_json(by_alias=True) + "\n")
+                for key, value in result.values().items():
+                    if not math.isnan(value):
+                        sums[key] += value
+                        counts[key] += 1
+                scored += 1
+                bar.advance(1)
             f.flush()
-            results.extend(batch)
-            bar.advance(len(batch))
-    print(f"scored {len(results)} response(s) -> {out}")
-    for key in ("reward", *COMPONENTS):
-        values = [r.values()[key] for r in results]
-        scored = [v for v in values if not math.isnan(v)]
-        mean = f"{sum(scored) / len(scored):.4f}" if scored else "n/a"
+
+        try:
+            for batch in batches():
+                pending.append(asyncio.ensure_future(engine.score_batch(batch)))
+                if len(pending) >= window:  # bounded: results go out in input order
+                    await write_oldest()
+            while pending:
+                await write_oldest()
+        finally:
+            for task in pending:
+                task.cancel()
+    engine.cache.flush()
+    print(
+        f"scored {scored} response(s) -> {out}" + (f" ({skipped} from before)" if skipped else "")
+    )
+    for key in sums:
+        mean = f"{sums[key] / counts[key]:.4f}" if counts[key] else "n/a"
         print(
-            f"  {key:>7}: mean {mean} over {len(scored)} scored, {len(values) - len(scored)} unscored/absent"
+            f"  {key:>7}: mean {mean} over {counts[key]} scored, "
+            f"{scored - counts[key]} unscored/absent (this run)"
         )
     if args.no_judge:
         print(
@@ -820,7 +891,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no judges: rubric and global unscored, the reward comes from the checkers only",
     )
-    p.add_argument("--batch-size", type=_positive, default=64, help="responses scored at once")
+    p.add_argument("--batch-size", type=_positive, default=64, help="responses per checker request")
+    p.add_argument(
+        "--max-in-flight",
+        type=_positive,
+        default=512,
+        help="responses being scored at once (memory stays bounded by this, not by the input)",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=_positive,
+        default=None,
+        help="concurrent calls to each judge (default: the provider's)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start --out afresh (default: keep it and score only what it lacks)",
+    )
     p.set_defaults(func=lambda a: asyncio.run(_score(a)))
 
     p = sub.add_parser(

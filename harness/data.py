@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,22 +176,35 @@ def read_jsonl_lines(
 
     Invalid UTF-8, invalid JSON, a line that is not a JSON object, or a missing required field
     is an error naming the file and line."""
-    records = []
-    for lineno, raw in enumerate(read_bytes(path).split(b"\n"), start=1):
-        line = _decode(raw, path, lineno)
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as ex:
-            raise _json_error(path, lineno, ex) from None
-        if not isinstance(record, dict):
-            raise DataError(f"{path}:{lineno}: expected a JSON object, got {json_type(record)}")
-        missing = [k for k in required if k not in record]
-        if missing:
-            raise DataError(f"{path}:{lineno}: missing field(s) {missing}")
-        records.append((lineno, record))
-    return records
+    return list(iter_jsonl_lines(path, required))
+
+
+def iter_jsonl_lines(
+    path: Path, required: tuple[str, ...] = ()
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``read_jsonl_lines`` one line at a time: memory does not grow with the file."""
+    path = Path(path)
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise MissingFileError(f"{path} does not exist") from None
+    except OSError as ex:
+        raise DataError(f"{path}: cannot read ({ex.strerror or ex})") from None
+    with handle:
+        for lineno, raw in enumerate(handle, start=1):
+            line = _decode(raw.rstrip(b"\n"), path, lineno)
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as ex:
+                raise _json_error(path, lineno, ex) from None
+            if not isinstance(record, dict):
+                raise DataError(f"{path}:{lineno}: expected a JSON object, got {json_type(record)}")
+            missing = [k for k in required if k not in record]
+            if missing:
+                raise DataError(f"{path}:{lineno}: missing field(s) {missing}")
+            yield lineno, record
 
 
 def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:

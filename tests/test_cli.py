@@ -159,7 +159,9 @@ def test_no_judge_scores_with_checkers_only_and_says_so(
         "  the reward is code-only: --no-judge left the rubric and global components unscored"
     )
     # the host runtime refuses generated code, and the reason says how to get Docker
-    assert score(store, responses, out, "--no-judge", "--checker-runtime", "local") == 0
+    assert (
+        score(store, responses, out, "--no-judge", "--checker-runtime", "local", "--overwrite") == 0
+    )
     [refused] = [json.loads(line) for line in out.read_text().splitlines()]
     assert (
         refused["code"]["status"] == "unscored" and "setup_docker.sh" in refused["code"]["reason"]
@@ -355,7 +357,7 @@ def test_help_shows_defaults_and_examples(capsys) -> None:
         main(["score", "--help"])
     assert exit.value.code == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "responses scored at once (default: 64)" in out
+    assert "responses per checker request (default: 64)" in out
     assert "(default: None)" not in out and "(default: False)" not in out
     assert "or --no-judge must say to score with the checkers only" in out and "examples:" in out
 
@@ -379,3 +381,82 @@ def test_help_imports_nothing_heavy() -> None:
     imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines() if "|" in line}
     heavy = {m for m in imported if m.split(".")[0] in ("inspect_ai", "docker", "pandas", "numpy")}
     assert "harness.data" in imported and not heavy  # harness.cli itself runs as __main__
+
+
+# -- streaming, resuming and bounded memory of `harness score` -------------------------------
+
+SIMULATED = "{model: simulated/judge, model_args: {latency: 0.001}}"
+
+
+def test_score_streams_in_input_order_and_a_rerun_scores_only_what_is_missing(
+    store: SpecStore, tmp_path: Path, capsys
+) -> None:
+    lines = [{"prompt_id": "abc"[i % 3], "response": f"the quiet sea {i}"} for i in range(40)]
+    responses = write_lines(tmp_path / "r.jsonl", *lines)
+    out = tmp_path / "o.jsonl"
+    flags = ["--grader", SIMULATED, "--checker-runtime", "local-unsafe", "--batch-size", "3"]
+    flags += ["--max-in-flight", "9", "--max-connections", "4"]
+    assert score(store, responses, out, *flags) == 0
+    first = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["prompt_id"] for r in first] == [x["prompt_id"] for x in lines]  # input order
+    assert all(r["reward"] is not None for r in first)
+    # a run stopped after 25 results: the rerun scores the 15 others, appends, same results
+    out.write_text("".join(line + "\n" for line in out.read_text().splitlines()[:25]))
+    capsys.readouterr()
+    assert score(store, responses, out, *flags) == 0
+    captured = capsys.readouterr()
+    assert "resuming: 25 response(s) already scored" in captured.err
+    assert "scored 15 response(s)" in captured.out
+    again = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["response_hash"] for r in again] == [r["response_hash"] for r in first]
+    assert [r["reward"] for r in again] == [r["reward"] for r in first]
+    # --overwrite starts over
+    assert score(store, responses, out, *flags, "--overwrite") == 0
+    assert len(out.read_text().splitlines()) == 40
+
+
+def test_score_memory_does_not_grow_with_the_input(store: SpecStore, tmp_path: Path) -> None:
+    """Peak RSS of `harness score` in a child process at 1,500 and 6,000 responses (checkers
+    only): streamed, the larger input costs about the same memory."""
+    import subprocess
+    import sys
+
+    def peak_rss_kib(n: int) -> int:
+        responses = tmp_path / f"r{n}.jsonl"
+        with responses.open("w") as f:
+            for i in range(n):
+                f.write(
+                    json.dumps({"prompt_id": "c", "response": f"a quiet sea, take {i} " * 20})
+                    + "\n"
+                )
+        code = (
+            "import resource, sys\n"
+            "from harness.cli import main\n"
+            f"rc = main(['score', {str(responses)!r}, '--specs', {str(store.path)!r}, '--out',"
+            f" {str(tmp_path / f'o{n}.jsonl')!r}, '--no-judge', '--checker-runtime',"
+            " 'local-unsafe', '--max-in-flight', '256'])\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+            "sys.exit(rc)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        return int(done.stdout.splitlines()[-1])
+
+    small, large = peak_rss_kib(1500), peak_rss_kib(6000)
+    # holding every result would add roughly 4,500 × (result + request) ≈ 40+ MB
+    assert large - small < 12 * 1024, (small, large)
+
+
+def test_a_judge_given_as_inline_yaml_with_its_settings(store: SpecStore, tmp_path: Path) -> None:
+    from harness.judges.roles import JudgeSetupError, load_judge
+
+    model = load_judge(
+        "{model: simulated/j, model_args: {latency: 0}, temperature: 0.5}", max_connections=7
+    )
+    assert model.config.temperature == 0.5 and model.config.max_connections == 7
+    assert model.api.latency == 0
+    with pytest.raises(JudgeSetupError, match="expected \\{model: NAME"):
+        load_judge("{temperature: 1}")
+    with pytest.raises(JudgeSetupError, match="unknown model argument"):
+        load_judge("{model: simulated/j, model_args: {nope: 1}}")

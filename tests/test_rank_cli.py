@@ -53,7 +53,7 @@ def test_rank_with_a_judge_scores_each_response_once_and_reranks_for_free(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     judge = longer_is_better()
-    monkeypatch.setattr(cli, "_model", lambda name, role: judge.model() if name else None)
+    monkeypatch.setattr(cli, "_model", lambda name, role, *_: judge.model() if name else None)
     cache = tmp_path / "judgments.sqlite"
     args = ["rank", "llmbar", "--set", "Natural", "--limit", "12", "--grader", "scripted/judge"]
     args += ["--cache", str(cache), "--bootstrap", "200"]
@@ -184,7 +184,7 @@ def test_rank_with_a_pairwise_judge_baseline(
     pointwise = longer_is_better()
     first = ScriptedJudge(lambda prompt, n: "My verdict: [[A>B]]")
     models = {"rubric_grader": pointwise, "global_grader": pointwise, "pairwise_judge": first}
-    monkeypatch.setattr(cli, "_model", lambda name, role: models[role].model() if name else None)
+    monkeypatch.setattr(cli, "_model", lambda name, role, *_: models[role].model() if name else None)
     out = tmp_path / "pw"
     args = ["rank", "llmbar", "--set", "Natural", "--limit", "6", "--grader", "scripted/judge"]
     assert (

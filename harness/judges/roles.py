@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 
+import yaml
 from inspect_ai._util.error import PrerequisiteError
-from inspect_ai.model import Model, get_model, model_roles
+from inspect_ai.model import GenerateConfig, Model, get_model, model_roles
 from inspect_ai.model._model import active_model
 from rich.text import Text
 
@@ -108,11 +109,24 @@ def role_judge(role: str, required: bool) -> Model | None:
     return None
 
 
-def load_judge(name: str, role: str = GRADER) -> Model:
-    """A judge model by name, for code outside an eval (the ``harness`` CLI): a missing API
-    key or an unknown provider is a ``JudgeSetupError`` with one plain line."""
+def load_judge(name: str, role: str = GRADER, *, max_connections: int | None = None) -> Model:
+    """A judge model by name, or by inline YAML/JSON as Inspect's ``--model-role`` takes it
+    (``{model: simulated/j, model_args: {latency: 0.1}, temperature: 0}``), for code outside
+    an eval (the ``harness`` CLI): a missing API key, an unknown provider or a bad setting is
+    a ``JudgeSetupError`` with one plain line. ``max_connections``: concurrent calls."""
     try:
-        model = get_model(name, memoize=False)
+        if name.lstrip().startswith("{"):
+            spec = yaml.safe_load(name)
+            if not isinstance(spec, dict) or "model" not in spec:
+                raise ValueError("expected {model: NAME, ...}")
+            model_args = spec.pop("model_args", {}) or {}
+            config = GenerateConfig(**{k: v for k, v in spec.items() if k != "model"})
+            model_name = spec["model"]
+        else:
+            model_name, model_args, config = name, {}, GenerateConfig()
+        if max_connections is not None:
+            config = config.merge(GenerateConfig(max_connections=max_connections))
+        model = get_model(model_name, config=config, memoize=False, **model_args)
     except Exception as ex:
         raise JudgeSetupError(f"judge {role}={name}: {plain_message(ex)}") from None
     problem = judge_config_problem(role, model)
