@@ -3,8 +3,8 @@
 A simulated judge (``simulated/``: sleeps L seconds, answers validly, no CPU) stands in for the
 model, so what is measured is the harness itself. Each row runs, in the same process and run:
 
-- **bare**: ``Model.generate`` on the same judge prompts, C at a time (Inspect's own limit), the
-  floor any caller of the model pays;
+- **bare**: ``Model.generate`` with the same requests (prompts and structured-output schemas), C
+  at a time (Inspect's own limit): the floor any caller of the model pays;
 - **engine**: ``RewardEngine.score_batch`` on the same responses (rubric + global: 2 calls
   each), with a fresh in-memory cache (every judgment is a miss: nothing cached is measured).
 
@@ -30,7 +30,7 @@ from inspect_ai.model import GenerateConfig, Model, get_model
 
 from harness.cache import JudgmentCache
 from harness.judges.holistic import GlobalJudge
-from harness.judges.rubric import SingleCallRubric
+from harness.judges.rubric import SingleCallRubric, with_schema
 from harness.scoring import RewardEngine, ScoreRequest
 from harness.spec import Criterion, Provenance, RewardSpec
 
@@ -66,12 +66,14 @@ def judge(latency: float, concurrency: int) -> Model:
 
 
 async def bare(model: Model, the_spec: RewardSpec, texts: list[str]) -> int:
-    """The same rubric and global prompts, straight to Model.generate."""
+    """The same requests (prompts and structured-output schemas), straight to Model.generate."""
     rubric, glob = SingleCallRubric(), GlobalJudge()
+    rubric_config = with_schema(GenerateConfig(temperature=0), rubric.response_schema(the_spec))
+    global_config = with_schema(GenerateConfig(temperature=0), glob.response_schema())
     calls = []
     for text in texts:
-        calls.append(model.generate(rubric.messages(the_spec, text)))
-        calls.append(model.generate(glob.messages(the_spec, text)))
+        calls.append(model.generate(rubric.messages(the_spec, text), config=rubric_config))
+        calls.append(model.generate(glob.messages(the_spec, text), config=global_config))
     await asyncio.gather(*calls)
     return len(calls)
 

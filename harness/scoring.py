@@ -13,7 +13,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from inspect_ai.model import GenerateConfig, Model
 from pydantic import BaseModel, ConfigDict, Field
@@ -230,6 +230,7 @@ class RewardEngine:
         # The judge also grades criteria a checker verifies, recorded apart from the score,
         # so checker-judge disagreement can be read (harness compare); costs judge tokens.
         self.audit_covered = audit_covered
+        self._key_settings: dict[int, tuple[GenerateConfig, dict[str, Any]]] = {}
 
     # -- public API -----------------------------------------------------------------------
 
@@ -269,11 +270,19 @@ class RewardEngine:
     def _key(
         self, component: str, spec: RewardSpec, response: str, model: Model, protocol_id: str
     ) -> str:
-        settings = effective_config(model, self.judge_config)
-        config = {
-            **settings.model_dump(exclude_none=True, exclude=_OPERATIONAL),
-            "structured": self.structured_output,
-        }
+        # the settings part of the key, once per judge model (its config object)
+        known = self._key_settings.get(id(model))
+        if known is None or known[0] is not model.config:
+            settings = effective_config(model, self.judge_config)
+            known = (
+                model.config,
+                {
+                    **settings.model_dump(exclude_none=True, exclude=_OPERATIONAL),
+                    "structured": self.structured_output,
+                },
+            )
+            self._key_settings[id(model)] = known
+        config = known[1]
         return judgment_key(
             component, spec.version, response_hash(response), str(model), protocol_id, config
         )

@@ -137,8 +137,10 @@ def _refused_by_provider(model: Model, config: GenerateConfig) -> list[str]:
 def judge_generate_config(model: Model, config: GenerateConfig | None = None) -> GenerateConfig:
     """What a judge call passes to ``model.generate``: ``config`` less what the role's model
     sets itself (so the user's per-role settings win) and less what its provider rejects."""
-    passed = (config or GenerateConfig()).model_copy(deep=True)
-    own = model.config.model_dump(exclude_none=True)
+    # shallow: only top-level fields are cleared on the copy (a deep copy of a response schema
+    # per call was most of the harness's CPU per judge call)
+    passed = (config or GenerateConfig()).model_copy()
+    own = [k for k, v in model.config if v is not None]
     for name in [*own, *_refused_by_provider(model, passed)]:
         setattr(passed, name, None)
     return passed
@@ -147,6 +149,21 @@ def judge_generate_config(model: Model, config: GenerateConfig | None = None) ->
 def effective_config(model: Model, config: GenerateConfig | None = None) -> GenerateConfig:
     """The settings a judge call runs with: the role model's own, then what the call passes."""
     return model.config.merge(judge_generate_config(model, config))
+
+
+class _Limit:
+    """The output-token limit of a call, worked out only when a reply needs it (truncation)."""
+
+    def __init__(self, model: Model, passed: GenerateConfig) -> None:
+        self.model, self.passed = model, passed
+        self.known = False
+        self.value: int | None = None
+
+    def __call__(self) -> int | None:
+        if not self.known:
+            self.value = _max_tokens(self.model, self.model.config.merge(self.passed))
+            self.known = True
+        return self.value
 
 
 def _max_tokens(model: Model, config: GenerateConfig) -> int | None:
@@ -162,18 +179,20 @@ def _max_tokens(model: Model, config: GenerateConfig) -> int | None:
 # -- classifying outputs ----------------------------------------------------------------------
 
 
-def _truncation(output: ModelOutput, limit: int | None) -> str | None:
+def _truncation(output: ModelOutput, limit: Callable[[], int | None]) -> str | None:
     """Why the reply looks cut off (None when it does not)."""
     stop = output.choices[0].stop_reason
     if stop in TRUNCATED_STOP_REASONS:
         return f"stop_reason={stop}"
     used = output.usage.output_tokens if output.usage is not None else None
-    if stop == "unknown" and limit and used is not None and used >= limit:
-        return f"{used} output tokens, the max_tokens limit"  # hf/ reports no stop reason
+    if stop == "unknown" and used is not None:
+        cap = limit()
+        if cap and used >= cap:
+            return f"{used} output tokens, the max_tokens limit"  # hf/ reports no stop reason
     return None
 
 
-def _output_problem(output: ModelOutput, limit: int | None) -> str | None:
+def _output_problem(output: ModelOutput, limit: Callable[[], int | None]) -> str | None:
     """What makes an output unusable before its text is parsed (None when it has text)."""
     if output.error:
         return f"judge error: {one_line(output.error)[:300]}"
@@ -202,7 +221,7 @@ def _reply_problem(
     output: ModelOutput,
     parse: Callable[[str], T],
     template: ReplyTemplate | None,
-    limit: int | None,
+    limit: Callable[[], int | None],
 ) -> tuple[T | None, str | None]:
     """(parsed value, None), or (None, why the reply's text cannot be used)."""
     text = output.completion
@@ -270,7 +289,7 @@ async def ask_judge(
     conversation = list(messages)
     raw = ""
     passed = judge_generate_config(model, config)
-    limit = _max_tokens(model, model.config.merge(passed))
+    limit = _Limit(model, passed)
     for attempt in range(1, max_attempts + 1):
         try:
             output = await model.generate(conversation, config=passed)

@@ -29,6 +29,19 @@ _RATIONALE_HINT = "<two or three sentences>"
 _SCORE_HINT = "<number from 0 to 10>"
 
 
+_GLOBAL_SCHEMA = ResponseSchema(
+    name="global_score",
+    json_schema=JSONSchema(
+        type="object",
+        properties={"rationale": JSONSchema(type="string"), "score": JSONSchema(type="number")},
+        required=["rationale", "score"],
+        additionalProperties=False,
+    ),
+    strict=True,
+)
+"""Shared by every call (read-only)."""
+
+
 class GlobalJudge:
     name = "global"
     version = "1"
@@ -56,13 +69,7 @@ class GlobalJudge:
         return [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
 
     def response_schema(self) -> ResponseSchema:
-        schema = JSONSchema(
-            type="object",
-            properties={"rationale": JSONSchema(type="string"), "score": JSONSchema(type="number")},
-            required=["rationale", "score"],
-            additionalProperties=False,
-        )
-        return ResponseSchema(name="global_score", json_schema=schema, strict=True)
+        return _GLOBAL_SCHEMA
 
     def parse(self, text: str) -> GlobalGrade:
         data = extract_json(text)

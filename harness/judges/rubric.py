@@ -14,6 +14,7 @@ prompt shows: a reply that copies them is malformed (retried, then unscored), ne
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from typing import Any
 
@@ -105,10 +106,45 @@ def _verdict_schema(scale: VerdictScale) -> JSONSchema:
     return JSONSchema(type="string", enum=options)
 
 
+# Schemas are built once per rubric shape and shared (read-only) by every call: building one
+# per call, and copying it, cost more CPU than the rest of a judge call.
+@functools.lru_cache(maxsize=4096)
+def _rubric_schema(ids: tuple[str, ...], scale: VerdictScale) -> ResponseSchema:
+    entry = JSONSchema(
+        type="object",
+        properties={
+            "id": JSONSchema(type="string", enum=list(ids)),
+            "verdict": _verdict_schema(scale),
+            "reason": JSONSchema(type="string"),
+        },
+        required=["id", "verdict", "reason"],
+        additionalProperties=False,
+    )
+    schema = JSONSchema(
+        type="object",
+        properties={"criteria": JSONSchema(type="array", items=entry)},
+        required=["criteria"],
+        additionalProperties=False,
+    )
+    return ResponseSchema(name="rubric_verdicts", json_schema=schema, strict=True)
+
+
+@functools.lru_cache(maxsize=8)
+def _criterion_schema(scale: VerdictScale) -> ResponseSchema:
+    schema = JSONSchema(
+        type="object",
+        properties={"verdict": _verdict_schema(scale), "reason": JSONSchema(type="string")},
+        required=["verdict", "reason"],
+        additionalProperties=False,
+    )
+    return ResponseSchema(name="criterion_verdict", json_schema=schema, strict=True)
+
+
 def with_schema(config: GenerateConfig | None, schema: ResponseSchema | None) -> GenerateConfig:
     """The judge config, plus a structured-output schema when the protocol has one."""
     config = config or GenerateConfig()
-    return config if schema is None else config.merge(GenerateConfig(response_schema=schema))
+    # shallow: the schema is shared, never changed (Inspect copies what it keeps)
+    return config if schema is None else config.model_copy(update={"response_schema": schema})
 
 
 class RubricProtocol:
@@ -174,23 +210,7 @@ class SingleCallRubric(RubricProtocol):
         return [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
 
     def response_schema(self, spec: RewardSpec) -> ResponseSchema:
-        entry = JSONSchema(
-            type="object",
-            properties={
-                "id": JSONSchema(type="string", enum=[c.id for c in spec.criteria]),
-                "verdict": _verdict_schema(spec.verdict_scale),
-                "reason": JSONSchema(type="string"),
-            },
-            required=["id", "verdict", "reason"],
-            additionalProperties=False,
-        )
-        schema = JSONSchema(
-            type="object",
-            properties={"criteria": JSONSchema(type="array", items=entry)},
-            required=["criteria"],
-            additionalProperties=False,
-        )
-        return ResponseSchema(name="rubric_verdicts", json_schema=schema, strict=True)
+        return _rubric_schema(tuple(c.id for c in spec.criteria), spec.verdict_scale)
 
     def parse(self, text: str, spec: RewardSpec) -> RubricGrades:
         data = extract_json(text)
@@ -271,16 +291,7 @@ class PerCriterionRubric(RubricProtocol):
 
     def response_schema(self, spec: RewardSpec) -> ResponseSchema | None:
         """Structured-output schema of one reply (None: the protocol asks for free text JSON)."""
-        schema = JSONSchema(
-            type="object",
-            properties={
-                "verdict": _verdict_schema(spec.verdict_scale),
-                "reason": JSONSchema(type="string"),
-            },
-            required=["verdict", "reason"],
-            additionalProperties=False,
-        )
-        return ResponseSchema(name="criterion_verdict", json_schema=schema, strict=True)
+        return _criterion_schema(spec.verdict_scale)
 
     def parse(self, text: str, spec: RewardSpec, criterion: Criterion) -> CriterionJudgment:
         data = extract_json(text)
