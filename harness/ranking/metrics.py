@@ -23,14 +23,14 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
-from scipy import stats
-from statsmodels.stats.contingency_tables import mcnemar
 
 from harness.ranking.groups import Comparison
+
+if TYPE_CHECKING:  # pandas loads on use: loading every task stays fast
+    import pandas as pd
 
 Scores = Mapping[str, float | None]
 TiePolicy = Literal["strict", "half", "1/k"]
@@ -184,6 +184,8 @@ def group_credits(
                 "scored": credit is not None,
             }
         )
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=["id", "dataset", "subset", "credit", "scored"])
 
 
@@ -224,6 +226,8 @@ def _weighted_ci(
 
     def statistic(*xs: np.ndarray, axis: int = -1) -> np.ndarray:
         return sum(wi * np.mean(x, axis=axis) for wi, x in zip(w, xs, strict=True))
+
+    from scipy import stats  # imported when needed: loading every task stays fast
 
     res = stats.bootstrap(
         tuple(samples),
@@ -278,6 +282,8 @@ def accuracy_table(
             method=method,
         )
         rows.append({by: label, **acc.row()})
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=[by, *COLUMNS])
 
 
@@ -360,6 +366,8 @@ def section_table(
     for section, subsets in sections.items():
         acc = weighted_accuracy(results, subsets, weighting, counts=counts, **bootstrap)  # type: ignore[arg-type]
         rows.append({"section": section, **acc.row()})
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=["section", *COLUMNS])
 
 
@@ -514,6 +522,8 @@ def rb2_table(
             "unscored": int(sum(r["unscored"] for r in rows)),
         }
     )
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=["subset", *COLUMNS])
 
 
@@ -630,6 +640,8 @@ def rmbench_table(
         }
     )
     cols = ["domain", "n", "easy", "normal", "hard", "accuracy", "ci_low", "ci_high", "unscored"]
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -687,6 +699,8 @@ def paired_comparison(
     elif np.all(d == d[0]):
         low = high = float(d[0])
     else:
+        from scipy import stats
+
         res = stats.bootstrap(
             (a, b),
             lambda x, y, axis=-1: np.mean(x, axis=axis) - np.mean(y, axis=axis),
@@ -707,6 +721,8 @@ def paired_comparison(
             [int(np.sum((a == 1) & (b == 1))), a_only],
             [b_only, int(np.sum((a == 0) & (b == 0)))],
         ]
+        from statsmodels.stats.contingency_tables import mcnemar
+
         test = mcnemar(table, exact=exact, correction=True)
         statistic, p_value = float(test.statistic), float(test.pvalue)
     else:

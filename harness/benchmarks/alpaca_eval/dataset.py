@@ -10,9 +10,7 @@ leaderboard table are read to check the port against the published numbers.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from harness.data import DataError, DataFile, read_json, resolve
 
@@ -28,6 +26,10 @@ LEADERBOARD = DataFile(
     url=f"{REPO_RAW}/src/alpaca_eval/leaderboards/data_AlpacaEval_2/"
     "weighted_alpaca_eval_gpt4_turbo_leaderboard.csv",
 )
+
+
+if TYPE_CHECKING:  # pandas loads on use: loading every task stays fast
+    import pandas as pd
 
 
 def model_outputs_file(model: str) -> DataFile:
@@ -113,6 +115,8 @@ def load_annotations(model: str) -> list[dict[str, Any]]:
 def load_leaderboard() -> pd.DataFrame:
     """The published AlpacaEval 2 leaderboard (weighted GPT-4-turbo annotator), indexed by model."""
     path = resolve(LEADERBOARD)
+    import pandas as pd
+
     table = pd.read_csv(path, index_col=0)
     missing = [c for c in ("win_rate", "standard_error", "n_total") if c not in table.columns]
     if missing:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from inspect_ai.scorer import Metric, SampleScore, Value, metric
 
 from harness.benchmarks import official_unscored
@@ -27,6 +27,10 @@ unscored."""
 LENGTH = "length"
 """Score.value key: the response's length in characters (the leaderboard's ``avg_length``)."""
 VALUE_KEYS = (PREFERENCE, DISCRETE_PREFERENCE, LENGTH)
+
+
+if TYPE_CHECKING:  # pandas loads on use: loading every task stays fast
+    import pandas as pd
 
 
 def _describe_head2head(predictions: pd.Series) -> dict[str, float]:
@@ -47,6 +51,8 @@ def _describe_head2head(predictions: pd.Series) -> dict[str, float]:
 
 
 def _series(values: Sequence[float | None]) -> pd.Series:
+    import pandas as pd
+
     return pd.Series([math.nan if v is None else v for v in values], dtype=float)
 
 
