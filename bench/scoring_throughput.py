@@ -59,8 +59,10 @@ def responses(n: int, tag: str) -> list[str]:
 
 def judge(latency: float, concurrency: int) -> Model:
     return get_model(
-        "simulated/bench",
+        # a name per concurrency: each simulated/<name> has its own connection limit
+        f"simulated/bench-c{concurrency}",
         config=GenerateConfig(max_connections=concurrency),
+        memoize=False,
         latency=latency,
     )
 
@@ -121,6 +123,7 @@ def main() -> None:
         asyncio.run(bare(model, the_spec, responses(8, "warm")))  # imports, first-call setup
         b_calls, b_wall, b_cpu = timed(bare(model, the_spec, responses(n, f"bare{c}")))
         engine = RewardEngine(rubric_judge=model, global_judge=model, cache=JudgmentCache())
+        asyncio.run(engine_run(engine, the_spec, responses(8, f"warm{c}")))  # same for the engine
         e_calls, e_wall, e_cpu = timed(engine_run(engine, the_spec, responses(n, f"engine{c}")))
         bound = c / args.latency
         b_rate, e_rate = b_calls / b_wall, e_calls / e_wall

@@ -86,6 +86,10 @@ class SimulatedJudgeAPI(OfflineModelAPI):
     def max_connections(self) -> int:
         return 10_000  # a simulated server: the caller's --max-connections is the only limit
 
+    def connection_key(self) -> str:
+        # each simulated/<name> is its own server (Inspect shares one limit per key)
+        return self.model_name
+
     async def generate(
         self,
         input: list[ChatMessage],
