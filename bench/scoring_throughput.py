@@ -94,11 +94,53 @@ def timed(coro: Coroutine[Any, Any, int]) -> tuple[int, float, float]:
     return calls, time.perf_counter() - wall, time.process_time() - cpu
 
 
+_OPEN = """
+import resource, sys, time
+t = time.perf_counter()
+if sys.argv[2] == "eager":
+    from harness.store import SpecStore as Store
+else:
+    from harness.store_index import IndexedSpecStore as Store
+store = Store(sys.argv[1])
+spec = store.get(sys.argv[3])
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def store_rows(n: int) -> list[str]:
+    """Opening a store of ``n`` specs and reading one: the whole store loaded (SpecStore)
+    against the index (IndexedSpecStore, first open builds it), each in a fresh process."""
+    import subprocess
+
+    rows = ["", f"Spec store of {n} specs, open and read one (fresh process each):", ""]
+    rows += ["| how | seconds | peak RSS MB |", "|---|---|---|"]
+    base = spec()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "specs.jsonl"
+        with path.open("w", encoding="utf-8") as f:
+            for i in range(n):
+                edited = base.edit(prompt_id=f"p{i}", prompt=f"{PROMPT} (variant {i})")
+                f.write(edited.model_dump_json() + "\n")
+        for label, mode in (
+            ("SpecStore (everything loaded)", "eager"),
+            ("IndexedSpecStore, first open (builds the index)", "indexed"),
+            ("IndexedSpecStore, later opens", "indexed"),
+        ):
+            done = subprocess.run(
+                [sys.executable, "-c", _OPEN, str(path), mode, f"p{n - 1}"],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            seconds, rss = done.stdout.split()
+            rows.append(f"| {label} | {float(seconds):.2f} | {rss} |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--calls", type=int, default=1024, help="judge calls per measurement")
+    parser.add_argument("--store-specs", type=int, default=20000, help="specs in the store row")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     the_spec = spec()
@@ -160,6 +202,7 @@ def main() -> None:
         for name, wall in timings.items():
             rows.append(f"| {name} | {wall:.2f} | {wall / timings['memory']:.2f} |")
     lines += rows
+    lines += store_rows(args.store_specs)
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

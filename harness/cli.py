@@ -359,7 +359,7 @@ def _model(name: str | None, role: str, max_connections: int | None = None) -> M
     return load_judge(name, role, max_connections=max_connections)
 
 
-def _score_requests(args: argparse.Namespace, store: SpecStore) -> Iterator[Any]:
+def _score_requests(args: argparse.Namespace, store: Any) -> Iterator[Any]:
     """One request per line of the responses file, read as it is needed, every field checked
     (file:line: field)."""
     from harness.scoring import ScoreRequest
@@ -439,9 +439,10 @@ async def _score(args: argparse.Namespace) -> int:
     are held at once, whatever the size of the input; a rerun skips what ``--out`` has."""
     from harness.reward import COMPONENTS
     from harness.scoring import response_hash
+    from harness.store_index import IndexedSpecStore
 
     rubric_judge, global_judge = _judges(args)
-    store = _store(args.specs)
+    store = IndexedSpecStore(args.specs)  # specs are read (and verified) as responses need them
     # a first pass checks every line (an error stops before any judge is paid) and counts
     total, needs_checks = 0, False
     for request in _score_requests(args, store):

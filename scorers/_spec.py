@@ -10,7 +10,7 @@ from inspect_ai.solver import TaskState
 
 from harness.data import DataError
 from harness.spec import NATIVE_SPEC_KEY, SPEC_KEY, Prompt, RewardSpec
-from harness.store import SpecStore
+from harness.store_index import IndexedSpecStore
 
 
 def chat_messages(prompt: Prompt) -> str | list[ChatMessage]:
@@ -26,8 +26,8 @@ def chat_messages(prompt: Prompt) -> str | list[ChatMessage]:
 
 
 @functools.lru_cache(maxsize=8)
-def _store(path: str) -> SpecStore:
-    return SpecStore(path)
+def _store(path: str) -> IndexedSpecStore:
+    return IndexedSpecStore(path)
 
 
 def spec_metadata(native: RewardSpec, specs: str | None = None) -> dict[str, Any]:

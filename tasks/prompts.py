@@ -13,7 +13,7 @@ from harness.data import DataError, read_prompts
 from harness.provenance import judge_protocols, task_metadata
 from harness.scorers import SPEC_KEY, chat_messages, headline, hybrid_reward, reward_metrics
 from harness.spec import prompt_hash
-from harness.store import SpecStore
+from harness.store_index import IndexedSpecStore
 from harness.tasks import make_task, task_name
 
 
@@ -56,7 +56,7 @@ def prompts(
             (recorded, not scored), so `harness compare` can show where checkers and the
             judge disagree; costs judge tokens.
     """
-    store = SpecStore(specs)
+    store = IndexedSpecStore(specs)
     samples, missing = [], []
     for record in read_prompts(Path(prompts)):
         spec = store.get(record.id) or store.get_by_prompt_hash(prompt_hash(record.prompt))

@@ -183,3 +183,65 @@ def test_a_byte_order_mark_is_accepted(tmp_path, spec: RewardSpec) -> None:
     path = tmp_path / "s.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + spec.model_dump_json().encode() + b"\r\n")
     assert read_specs(path) == [spec]
+
+
+# -- indexed, read-only access (harness score, harness/prompts) -------------------------------
+
+
+def test_indexed_store_answers_as_the_store_and_follows_appends_and_rewrites(
+    tmp_path, spec: RewardSpec
+) -> None:
+    from harness.store_index import INDEX_SUFFIX, IndexedSpecStore
+
+    path = tmp_path / "specs.jsonl"
+    store = SpecStore(path, create=True)
+    other = make_spec(prompt_id="p2", prompt="Another prompt")
+    edited = spec.edit(task_label="poetry")
+    store.put_many([spec, other, edited, spec])  # spec twice: counted once, at its first line
+    indexed = IndexedSpecStore(path)
+    assert (tmp_path / ("specs.jsonl" + INDEX_SUFFIX)).exists()
+    assert indexed.get("p1") == edited and indexed.get("p1", version=spec.version) == spec
+    assert indexed.get("p2", version=spec.version) is None  # a version of another prompt
+    assert indexed.get_by_prompt_hash(other.prompt_hash) == other
+    assert indexed.get_version(edited.version) == edited and indexed.get("nope") is None
+    assert [s.version for s in indexed] == [s.version for s in SpecStore(path)]
+    # appended lines extend the index (a new version of p2)
+    newer = other.edit(task_label="tides")
+    SpecStore(path).append(newer)
+    assert IndexedSpecStore(path).get("p2") == newer and len(IndexedSpecStore(path)) == 4
+    # a rewritten file is indexed afresh
+    path.write_text(other.model_dump_json() + "\n")
+    again = IndexedSpecStore(path)
+    assert len(again) == 1 and again.get("p1") is None and again.get("p2") == other
+
+
+def test_indexed_store_finds_a_tampered_line_when_it_is_used(tmp_path, spec: RewardSpec) -> None:
+    from harness.data import DataError
+    from harness.store_index import IndexedSpecStore
+
+    other = make_spec(prompt_id="p2", prompt="Another prompt")
+    data = json.loads(spec.model_dump_json())
+    data["criteria"][0]["weight"] = 99  # edited in place: the stored version no longer matches
+    path = tmp_path / "specs.jsonl"
+    path.write_text(json.dumps(data) + "\n" + other.model_dump_json() + "\n")
+    indexed = IndexedSpecStore(path)  # opens: the line is not read yet
+    assert indexed.get("p2") == other
+    with pytest.raises(DataError, match=r"specs\.jsonl:1: .*does not match the content"):
+        indexed.get("p1")
+    path.write_text(spec.model_dump_json() + "\n{not json\n")
+    with pytest.raises(DataError, match=r"specs\.jsonl:2: invalid JSON"):
+        IndexedSpecStore(path)
+    with pytest.raises(MissingFileError):
+        IndexedSpecStore(tmp_path / "none.jsonl")
+
+
+def test_indexed_store_that_cannot_write_its_index_indexes_in_memory(
+    tmp_path, spec: RewardSpec
+) -> None:
+    from harness.store_index import INDEX_SUFFIX, IndexedSpecStore
+
+    path = tmp_path / "specs.jsonl"
+    path.write_text(spec.model_dump_json() + "\n")
+    (tmp_path / ("specs.jsonl" + INDEX_SUFFIX)).mkdir()  # the index path cannot be a database
+    assert IndexedSpecStore(path).get("p1") == spec
+    assert (tmp_path / ("specs.jsonl" + INDEX_SUFFIX)).is_dir()  # left as it was
