@@ -931,10 +931,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare checkpoints' eval logs: paired deltas, noise floor, drift, regressions",
         description=(
             "Pair every checkpoint with the baseline on the same (benchmark, sample, epoch) and\n"
-            "report per benchmark: both means, the paired difference with a bootstrap interval,\n"
-            "the paired test (McNemar / Wilcoxon), win/tie/loss, Holm-adjusted p-values; the\n"
-            "noise floor of repeated runs; length and markdown drift next to the reward change;\n"
-            "the largest per-sample regressions (log and sample id for inspect view)."
+            "report per benchmark and for the five-benchmark average (official metrics in\n"
+            "points): each checkpoint's score with its interval; the paired difference with a\n"
+            "bootstrap interval, the paired test (McNemar / paired t, Wilcoxon beside it),\n"
+            "win/tie/loss, Holm-adjusted p-values; the noise floor of repeated runs; length and\n"
+            "markdown drift next to the reward change; checker-judge agreement; changes per\n"
+            "instruction type, checker and rubric criterion; the largest per-sample regressions\n"
+            "(log and sample id for inspect view). Writes comparison.md, CSVs and plots."
         ),
         epilog=(
             "examples:\n"

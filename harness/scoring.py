@@ -344,9 +344,8 @@ class RewardEngine:
         audit = self.audit_covered and covered > 0
         if not graded and not audit:
             return RubricResult(status="absent", reason="every criterion is verified by a checker")
-        if (
-            covered and not audit
-        ):  # the judge sees only what no checker verifies (same version: same cache key)
+        if covered and not audit:
+            # the judge sees only what no checker verifies (same version: same cache key)
             spec = spec.model_copy(update={"criteria": graded})
         if self.rubric_judge is None:
             return RubricResult(
