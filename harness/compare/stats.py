@@ -251,6 +251,7 @@ def paired_difference(
     zero_method: ZeroMethod = "wilcox",
     bootstrap_method: Literal["BCa", "percentile", "basic"] = "BCa",
     test: LocationTest = "ttest_rel",
+    exact_below: int = MCNEMAR_EXACT_BELOW,
 ) -> PairedDifference:
     """Paired comparison of candidate against baseline on one benchmark.
 
@@ -263,7 +264,7 @@ def paired_difference(
 
     - ``kind="binary"`` (values 0/1) with one epoch per sample: McNemar
       (``statsmodels.stats.contingency_tables.mcnemar``; exact binomial when the discordant
-      pairs are fewer than 25, else chi-square with continuity correction). With several epochs
+      pairs are fewer than ``exact_below`` (25), else chi-square with continuity correction). With several epochs
       per sample the per-sample means are proportions, not 0/1, and the continuous tests apply.
     - ``kind="continuous"``: ``test`` is the primary test, the other one secondary, both
       two-sided: ``"ttest_rel"`` (default: ``scipy.stats.ttest_rel``), a test of the mean
@@ -297,7 +298,7 @@ def paired_difference(
     if kind == "binary" and not several_epochs:
         table = _mcnemar_table(a, b)
         discordant = int(table[0, 1] + table[1, 0])
-        result = mcnemar(table, exact=discordant < MCNEMAR_EXACT_BELOW, correction=True)
+        result = mcnemar(table, exact=discordant < exact_below, correction=True)
         test, statistic, p_value = "mcnemar", float(result.statistic), float(result.pvalue)
     else:
         other = "wilcoxon" if test == "ttest_rel" else "ttest_rel"
@@ -425,6 +426,14 @@ def win_rate_change(
     both sides (equal to the official ones when nothing is unscored), ``difference`` the change
     with its paired bootstrap interval, the paired t-test its p-value (Wilcoxon secondary).
     """
+    options = dict(
+        kind="continuous",
+        confidence=confidence,
+        n_resamples=n_resamples,
+        seed=seed,
+        zero_method=zero_method,
+        bootstrap_method=bootstrap_method,
+    )
     if isinstance(baseline_prefs, pd.DataFrame):
         if candidate_prefs is not None:
             raise TypeError("pass a DataFrame alone, or two Series")
@@ -432,26 +441,13 @@ def win_rate_change(
         for column in ("baseline", "candidate"):
             if column in frame.columns:
                 frame[column] = _win_rate_values(frame[column], column)
-        return paired_difference(
-            frame,
-            kind="continuous",
-            confidence=confidence,
-            n_resamples=n_resamples,
-            seed=seed,
-            zero_method=zero_method,
-            bootstrap_method=bootstrap_method,
-        )
+        return paired_difference(frame, **options)  # type: ignore[arg-type]
     if candidate_prefs is None:
         raise TypeError("candidate_prefs is missing: pass two Series or one DataFrame")
     return paired_difference(
         _win_rate_values(baseline_prefs, "baseline"),
         _win_rate_values(candidate_prefs, "candidate"),
-        kind="continuous",
-        confidence=confidence,
-        n_resamples=n_resamples,
-        seed=seed,
-        zero_method=zero_method,
-        bootstrap_method=bootstrap_method,
+        **options,  # type: ignore[arg-type]
     )
 
 
@@ -522,15 +518,46 @@ def mean_interval(
     )
 
 
+def stratified_ci(
+    samples: Sequence[np.ndarray],
+    weights: Sequence[float],
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    method: Literal["BCa", "percentile", "basic"] = "percentile",
+) -> tuple[float, float]:
+    """Bootstrap interval of ``sum_i w_i mean(sample_i) / sum_i w_i``, each sample resampled
+    within itself (``scipy.stats.bootstrap`` over several samples): strata of different sizes
+    (benchmarks, dataset subsets) each keep their size. NaN when a sample has fewer than 2
+    values; the point itself when no sample varies."""
+    if any(len(x) < 2 for x in samples):
+        return math.nan, math.nan
+    total = float(sum(weights))
+    w = [float(x) / total for x in weights]
+    point = sum(wi * float(np.mean(x)) for wi, x in zip(w, samples, strict=True))
+    if all(np.all(x == x[0]) for x in samples):
+        return point, point
+
+    def statistic(*xs: np.ndarray, axis: int = -1) -> np.ndarray:
+        return sum(wi * np.mean(x, axis=axis) for wi, x in zip(w, xs, strict=True))
+
+    res = sps.bootstrap(
+        tuple(samples),
+        statistic,
+        n_resamples=n_resamples,
+        vectorized=True,
+        confidence_level=confidence,
+        method=method,
+        rng=np.random.default_rng(seed),
+    )
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
 def _clusters(frame: pd.DataFrame, column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Per sample: the sum of ``column`` over its scored epochs and their number."""
     grouped = column.groupby(frame["sample_id"], sort=False)
     return grouped.sum().to_numpy(), grouped.count().to_numpy().astype(float)
-
-
-def _percentile(draws: np.ndarray, confidence: float) -> tuple[float, float]:
-    low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return float(low), float(high)
 
 
 def average_difference(
@@ -549,10 +576,11 @@ def average_difference(
     mean_b(candidate - baseline)`` (each benchmark weighs the same whatever its size), so it is
     exactly the mean of the benchmarks' scaled ``difference``.
 
-    Interval: stratified percentile bootstrap (samples resampled with their epochs within each
-    benchmark, independently). Test (``"sign_flip"``): the stratified paired permutation test,
-    each sample's difference flipping sign at random under the null of no change, two-sided,
-    ``p = (1 + #{|T*| >= |T|}) / (n_resamples + 1)``. Counts add up over benchmarks.
+    Interval: :func:`stratified_ci` (percentile) over the per-sample differences (epochs
+    averaged), each benchmark resampled within itself. Test (``"sign_flip"``): the stratified
+    paired permutation test, each sample's difference flipping sign at random under the null of
+    no change, two-sided, ``p = (1 + #{|T*| >= |T|}) / (n_resamples + 1)``. Counts add up over
+    benchmarks.
     """
     if not strata:
         raise ValueError("no benchmark to average")
@@ -562,8 +590,8 @@ def average_difference(
     rng = np.random.default_rng(seed)
     weight = 1.0 / len(strata)
     estimate = mean_a = mean_b = 0.0
-    boot = np.zeros(n_resamples)
     flipped = np.zeros(n_resamples)
+    diffs = []
     n = n_samples = unscored = wins = ties = losses = 0
     for name, data in strata.items():
         frame, dropped = _paired_frame(data, None, ("baseline", "candidate"))
@@ -572,19 +600,18 @@ def average_difference(
         estimate += w * sums.sum() / counts.sum()
         mean_a += w * frame["a"].mean()
         mean_b += w * frame["b"].mean()
-        picks = rng.integers(0, len(sums), size=(n_resamples, len(sums)))
-        boot += w * sums[picks].sum(axis=1) / counts[picks].sum(axis=1)
         signs = rng.choice(np.array([-1.0, 1.0]), size=(n_resamples, len(sums)))
         flipped += w * (signs * sums).sum(axis=1) / counts.sum()
         per_sample = _per_sample(frame)
         a, b = per_sample["a"].to_numpy(), per_sample["b"].to_numpy()
+        diffs.append(points[name] * (b - a))
         n, n_samples, unscored = n + len(frame), n_samples + len(per_sample), unscored + dropped
-        wins, ties, losses = (
-            wins + int(np.sum(b > a)),
-            ties + int(np.sum(b == a)),
-            losses + int(np.sum(b < a)),
-        )
-    ci_low, ci_high = _percentile(boot, confidence)
+        wins += int(np.sum(b > a))
+        ties += int(np.sum(b == a))
+        losses += int(np.sum(b < a))
+    ci_low, ci_high = stratified_ci(
+        diffs, [1.0] * len(diffs), confidence=confidence, n_resamples=n_resamples, seed=seed
+    )
     # a tolerance so that draws equal to the observed value up to rounding count as extreme
     extreme = np.abs(flipped) >= abs(estimate) - 1e-12 * max(1.0, abs(estimate))
     return PairedDifference(
@@ -616,24 +643,24 @@ def average_interval(
     seed: int = 0,
 ) -> MeanInterval:
     """One checkpoint's average over benchmarks (``points`` as :func:`average_difference`) with
-    a stratified percentile bootstrap interval."""
+    a :func:`stratified_ci` interval over the per-sample values (epochs averaged)."""
     if not strata:
         raise ValueError("no benchmark to average")
-    rng = np.random.default_rng(seed)
     weight = 1.0 / len(strata)
-    estimate, boot = 0.0, np.zeros(n_resamples)
+    estimate = 0.0
+    values = []
     n = n_samples = unscored = 0
-    for name, values in strata.items():
-        frame = _values_frame(values)
+    for name, data in strata.items():
+        frame = _values_frame(data)
         scored = frame[frame.value.notna()]
         if scored.empty:
             raise ValueError(f"{name}: no scored value")
         sums, counts = _clusters(scored, scored.value)
-        w = weight * points[name]
-        estimate += w * sums.sum() / counts.sum()
-        picks = rng.integers(0, len(sums), size=(n_resamples, len(sums)))
-        boot += w * sums[picks].sum(axis=1) / counts[picks].sum(axis=1)
+        estimate += weight * points[name] * sums.sum() / counts.sum()
+        values.append(points[name] * sums / counts)
         n, n_samples = n + len(scored), n_samples + len(sums)
         unscored += len(frame) - len(scored)
-    ci_low, ci_high = _percentile(boot, confidence)
+    ci_low, ci_high = stratified_ci(
+        values, [1.0] * len(values), confidence=confidence, n_resamples=n_resamples, seed=seed
+    )
     return MeanInterval(n, n_samples, unscored, float(estimate), ci_low, ci_high, confidence)

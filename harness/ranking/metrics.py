@@ -216,29 +216,11 @@ def _weighted_ci(
     method: BootstrapMethod,
 ) -> tuple[float, float]:
     """Bootstrap CI of sum_i w_i mean(sample_i) / sum_i w_i, each sample resampled within."""
-    if any(len(s) < 2 for s in samples):
-        return math.nan, math.nan
-    total = float(sum(weights))
-    w = [float(x) / total for x in weights]
-    point = sum(wi * float(np.mean(s)) for wi, s in zip(w, samples, strict=True))
-    if all(np.all(s == s[0]) for s in samples):
-        return point, point
+    from harness.compare.stats import stratified_ci
 
-    def statistic(*xs: np.ndarray, axis: int = -1) -> np.ndarray:
-        return sum(wi * np.mean(x, axis=axis) for wi, x in zip(w, xs, strict=True))
-
-    from scipy import stats  # imported when needed: loading every task stays fast
-
-    res = stats.bootstrap(
-        tuple(samples),
-        statistic,
-        n_resamples=n_resamples,
-        vectorized=True,
-        confidence_level=confidence,
-        method=method,
-        rng=np.random.default_rng(seed),
+    return stratified_ci(
+        samples, weights, confidence=confidence, n_resamples=n_resamples, seed=seed, method=method
     )
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
 def summarize(
@@ -693,52 +675,36 @@ def paired_comparison(
     if len(a) == 0:
         nan = math.nan
         return PairedResult(0, nan, nan, nan, nan, nan, 0, 0, nan, nan, False, unscored)
-    d = a - b
-    if len(d) < 2:
-        low = high = math.nan
-    elif np.all(d == d[0]):
-        low = high = float(d[0])
-    else:
-        from scipy import stats
+    import pandas as pd
 
-        res = stats.bootstrap(
-            (a, b),
-            lambda x, y, axis=-1: np.mean(x, axis=axis) - np.mean(y, axis=axis),
-            paired=True,
-            vectorized=True,
-            n_resamples=n_resamples,
-            confidence_level=confidence,
-            method=method,
-            rng=np.random.default_rng(seed),
-        )
-        low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    from harness.compare.stats import paired_difference
+
     binary = bool(np.all(np.isin(a, (0.0, 1.0))) and np.all(np.isin(b, (0.0, 1.0))))
+    # the shared paired statistics, with A as the candidate and B as the baseline
+    paired = paired_difference(
+        pd.DataFrame({"sample_id": np.array(ids)[keep], "epoch": 1, "baseline": b, "candidate": a}),
+        kind="binary" if binary else "continuous",
+        confidence=confidence,
+        n_resamples=n_resamples,
+        seed=seed,
+        bootstrap_method=method,
+        exact_below=exact_below,
+    )
     a_only = int(np.sum((a == 1) & (b == 0)))
     b_only = int(np.sum((a == 0) & (b == 1)))
-    if binary:
-        exact = a_only + b_only < exact_below
-        table = [
-            [int(np.sum((a == 1) & (b == 1))), a_only],
-            [b_only, int(np.sum((a == 0) & (b == 0)))],
-        ]
-        from statsmodels.stats.contingency_tables import mcnemar
-
-        test = mcnemar(table, exact=exact, correction=True)
-        statistic, p_value = float(test.statistic), float(test.pvalue)
-    else:
-        exact, statistic, p_value = False, math.nan, math.nan
     return PairedResult(
         n=len(a),
-        accuracy_a=float(a.mean()),
-        accuracy_b=float(b.mean()),
-        difference=float(d.mean()),
-        ci_low=low,
-        ci_high=high,
+        accuracy_a=paired.mean_candidate,
+        accuracy_b=paired.mean_baseline,
+        difference=paired.difference,
+        # one group has no spread to resample: no interval
+        ci_low=paired.ci_low if len(a) > 1 else math.nan,
+        ci_high=paired.ci_high if len(a) > 1 else math.nan,
         a_only=a_only,
         b_only=b_only,
-        mcnemar_statistic=statistic,
-        p_value=p_value,
-        exact=exact,
+        mcnemar_statistic=paired.statistic if binary else math.nan,
+        p_value=paired.p_value if binary else math.nan,
+        exact=binary and a_only + b_only < exact_below,
         unscored=unscored,
     )
 
