@@ -1,11 +1,11 @@
 """CPU per sample of the hybrid-reward scorer in a real Inspect eval, against a minimal
-model-graded scorer making the same number of judge calls, side by side in one run.
+model-graded scorer sending the same judge requests, side by side in one run.
 
-Both evals use the simulated judge and policy (``simulated/``, latency 0: nothing waits), the
-same prompts and the same number of judge calls per sample (rubric + global for the hybrid
-reward; two plain calls for the minimal scorer). Each task runs at two sizes and the CPU per
-sample is the slope between them, so fixed costs (task loading, package metadata, log set-up)
-cancel out. Usage:
+Both run the same eval (``harness/prompts``: the same samples, spec metadata and solver) with
+the simulated judge and policy (``simulated/``, latency 0: nothing waits); only the scorer
+differs: the hybrid reward (a rubric call and a global call) or a minimal scorer sending the same
+two judge requests and returning one number. Each runs at two sizes and the CPU per sample is the slope
+between them, so fixed costs (task loading, package metadata, log set-up) cancel out. Usage:
 
     python bench/scorer_cpu.py [--small 64] [--large 256] [--out results/scorer_cpu.md]
 """
@@ -19,12 +19,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from inspect_ai import Task, eval
-from inspect_ai.dataset import Sample
+from inspect_ai import Task, eval, task_with
 from inspect_ai.model import get_model
 from inspect_ai.scorer import Score, Target, mean, scorer
-from inspect_ai.solver import TaskState, generate
+from inspect_ai.solver import TaskState
 
+from harness.judges.holistic import GlobalJudge
+from harness.judges.rubric import SingleCallRubric, with_schema
+from harness.scorers import spec_of
 from harness.spec import Criterion, Provenance, RewardSpec
 from harness.store import SpecStore
 from harness.tasks.prompts import prompts
@@ -48,12 +50,21 @@ def specs(n: int) -> list[RewardSpec]:
 
 @scorer(metrics=[mean()])
 def two_calls():
-    """A minimal model-graded scorer: two judge calls, a number from the second."""
+    """A minimal model-graded scorer sending the hybrid reward's two judge requests (the same
+    messages and response schemas) and returning one number: what any rubric-graded scorer must
+    do, without the harness's parsing, caching, records, report and metrics."""
+    rubric, glob = SingleCallRubric(), GlobalJudge()
 
     async def score(state: TaskState, target: Target) -> Score:
         judge = get_model(role="grader")
-        await judge.generate(f"Grade this response:\n{state.output.completion}")
-        out = await judge.generate(f"Rate it on a 0-10 scale:\n{state.output.completion}")
+        spec, response = spec_of(state), state.output.completion
+        await judge.generate(
+            rubric.messages(spec, response),
+            config=with_schema(None, rubric.response_schema(spec)),
+        )
+        out = await judge.generate(
+            glob.messages(spec, response), config=with_schema(None, glob.response_schema())
+        )
         return Score(value=json.loads(out.completion)["score"] / 10)
 
     return score
@@ -94,29 +105,26 @@ def main() -> None:
             )
 
         def minimal(n: int) -> Callable[[], Task]:
-            return lambda: Task(
-                dataset=[Sample(input=s.prompt) for s in all_specs[:n]],
-                solver=generate(),
-                scorer=two_calls(),
-            )
+            return lambda: task_with(hybrid(n)(), scorer=two_calls(), metrics=[mean()])
 
         logs = str(root / "logs")
         for make in (minimal, hybrid):  # warm: imports and first-use set-up
             cpu_seconds(make(args.small), logs)
         rows = {}
-        for name, make in (("minimal scorer (2 judge calls)", minimal), ("hybrid_reward", hybrid)):
+        for name, make in (("minimal scorer (same 2 judge requests)", minimal), ("hybrid_reward", hybrid)):
             small = cpu_seconds(make(args.small), logs)
             large = cpu_seconds(make(args.large), logs)
             rows[name] = (small, large, (large - small) / (args.large - args.small) * 1000)
-    base = rows["minimal scorer (2 judge calls)"][2]
+    base = rows["minimal scorer (same 2 judge requests)"][2]
     lines = [
         "# Scorer CPU per sample in an Inspect eval",
         "",
         f"Command: `python bench/scorer_cpu.py --small {args.small} --large {args.large}"
         + (f" --out {args.out}`" if args.out else "`"),
         "",
-        "Simulated policy and judge (latency 0); CPU per sample = the slope between the two"
-        " sizes (fixed costs cancel). Measured side by side in one run.",
+        "The same eval (`harness/prompts`, simulated policy and judge at latency 0) with each"
+        " scorer; CPU per sample = the slope between the two sizes (fixed costs cancel)."
+        " Measured side by side in one run.",
         "",
         f"| scorer | CPU s at {args.small} | CPU s at {args.large} | ms / sample | ratio |",
         "|---|---|---|---|---|",

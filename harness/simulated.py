@@ -8,8 +8,8 @@ For sizing a reward service or benchmarking the scoring core before paying for a
 Each call sleeps ``latency`` seconds (± uniform ``jitter``) without using the CPU, then answers
 the project's judge prompts validly: every criterion of a rubric prompt (single call or one
 criterion), the 0-10 global score, anything else with a short text. The criteria are read from
-the structured-output schema when the call has one, else from the prompt's ``[id] (weight …)``
-lines. Verdicts are a deterministic function of the prompt (the same prompt gets the same
+the structured-output schema when the call has one, else from the prompt's rubric
+sections. Verdicts are a deterministic function of the prompt (the same prompt gets the same
 answer, different responses different ones), so scores are reproducible and non-trivial.
 
 ``error_rate``: the fraction of calls that raise an error (as a failing provider would: the
@@ -24,7 +24,6 @@ import asyncio
 import hashlib
 import json
 import random
-import re
 from typing import Any
 
 from inspect_ai.model import (
@@ -37,10 +36,10 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolChoice, ToolInfo
 
+from harness.judges.rubric import criterion_ids_in
 from harness.replay import OfflineModelAPI
 
 PROVIDER = "simulated"
-_CRITERION = re.compile(r"^\[([^\]]+)\] \(weight", re.MULTILINE)
 
 
 class SimulatedJudgeError(RuntimeError):
@@ -155,9 +154,11 @@ def answer(text: str, config: GenerateConfig, rng: random.Random) -> str:
             if "yes|partial|no" in text
             else ["yes", "no"]
         )
-    if name == "criterion_verdict" or (name is None and "one criterion written for" in text):
+    if name == "criterion_verdict" or (
+        name is None and "Grade the response on the criterion by" in text
+    ):
         return json.dumps({"verdict": rng.choice(options), "reason": "simulated"})
-    ids = ids or _CRITERION.findall(text)
+    ids = ids or criterion_ids_in(text)
     if not ids:
         return "simulated reply"
     return json.dumps(

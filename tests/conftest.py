@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from inspect_ai import eval  # noqa: E402
 from inspect_ai.log import EvalLog, read_eval_log  # noqa: E402
 from inspect_ai.model import ChatMessage, GenerateConfig, Model, ModelOutput, ModelUsage, get_model  # noqa: E402
 
+from harness.judges.rubric import criterion_ids_in  # noqa: E402
 from harness.spec import Checker, Criterion, Provenance, RewardSpec  # noqa: E402
 
 Reply = str | ModelOutput
@@ -73,8 +73,8 @@ class ScriptedJudge:
 
 
 def rubric_ids(prompt: str) -> list[str]:
-    """Criterion ids in one of our rubric prompts ("[id] (weight ...")."""
-    return re.findall(r"^\[([^\]]+)\] \(weight", prompt, flags=re.MULTILINE)
+    """Criterion ids in one of our rubric prompts."""
+    return criterion_ids_in(prompt)
 
 
 def is_global(prompt: str) -> bool:
@@ -90,7 +90,7 @@ def standard_judge(
         if is_global(prompt):
             return json.dumps({"rationale": "solid overall", "score": global_score})
         ids = rubric_ids(prompt)
-        if "Grade the response against the criterion." in prompt:  # per-criterion mode
+        if "Grade the response on the criterion by" in prompt:  # per-criterion mode
             return json.dumps({"verdict": verdicts[ids[0]], "reason": reason})
         return json.dumps(
             {"criteria": [{"id": i, "verdict": verdicts[i], "reason": reason} for i in ids]}

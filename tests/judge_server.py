@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from harness.judges.rubric import criterion_ids_in
+
 CORRECTION = "That reply could not be used"
 
 
@@ -245,7 +247,7 @@ class JudgeServer:
         call = Call(
             component="global" if "0-10 scale" in text else "rubric",
             attempt=1 + text.count(CORRECTION),
-            criteria=list(dict.fromkeys(re.findall(r"^\[([^\]]+)\] \(weight", text, re.M))),
+            criteria=list(dict.fromkeys(criterion_ids_in(text))),
             seen=seen,
         )
         behaviour = self.schedule.get(case.group(1) if case else "good", good)

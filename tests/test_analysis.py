@@ -27,6 +27,7 @@ from harness.analysis import (
     components_df,
     criteria_df,
 )
+from harness.judges.rubric import criterion_ids_in
 from harness.scorers import SPEC_KEY, hybrid_reward
 
 SEA = make_spec(
@@ -100,11 +101,11 @@ def judge() -> ScriptedJudge:
             if "Explain tides." in prompt:
                 return reply("I would rather not say.", GLOBAL_USAGE)
             return reply(json.dumps({"rationale": "vivid", "score": 8}), GLOBAL_USAGE)
-        ids = re.findall(r"^\[([^\]]+)\] \(weight", prompt, flags=re.MULTILINE)
+        ids = criterion_ids_in(prompt)
         verdicts = [
             {"id": i, "verdict": VERDICTS[response][i], "reason": reason(i, response)} for i in ids
         ]
-        if "Grade the response against the criterion." in prompt:  # per-criterion mode
+        if "Grade the response on the criterion by" in prompt:  # per-criterion mode
             [only] = verdicts
             return reply(
                 json.dumps({"verdict": only["verdict"], "reason": only["reason"]}), RUBRIC_USAGE
@@ -187,7 +188,7 @@ def test_components_one_row_per_sample_epoch_component(log_path: str) -> None:
             )
             assert row["value"] == pytest.approx(value)
         row = rows[("sea", epoch, "rubric")]
-        assert (row["judge"], row["protocol"]) == ("mockllm/model", "rubric_single@1")
+        assert (row["judge"], row["protocol"]) == ("mockllm/model", "rubric_single@2")
         # the weights the reward used: equal thirds here, renormalised over scored components
         assert row["weight"] == pytest.approx(1 / 3)
         assert (
@@ -250,7 +251,7 @@ def test_criteria_one_row_per_sample_epoch_criterion(log_path: str) -> None:
                     "value": VALUES[verdict],
                     "reason": reason(c.id, response),
                     "judge": "mockllm/model",
-                    "protocol": "rubric_single@1",
+                    "protocol": "rubric_single@2",
                 }
             )
     actual = frame.sort_values(["id", "epoch", "criterion"]).drop(
@@ -297,7 +298,7 @@ def test_rescored_log_has_a_row_per_scorer_and_logs_combine(log_path: str, tmp_p
     assert sorted(set(frame["scorer"])) == ["hybrid_reward", "hybrid_reward1"]
     first = frame[frame["scorer"] == "hybrid_reward"].drop(columns=["scorer", "log", "protocol"])
     second = frame[frame["scorer"] == "hybrid_reward1"]
-    assert set(second["protocol"]) == {"rubric_per_criterion@1"}
+    assert set(second["protocol"]) == {"rubric_per_criterion@2"}
     pd.testing.assert_frame_equal(
         first.reset_index(drop=True),
         second.drop(columns=["scorer", "log", "protocol"]).reset_index(drop=True),

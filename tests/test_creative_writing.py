@@ -478,8 +478,8 @@ def test_our_single_call_protocol_on_the_native_spec(tmp_path: Path) -> None:
     assert log.status == "success", log.error
     [sample] = read_eval_log(log.location).samples
     result = RewardResult.from_metadata(sample.scores["hybrid_reward"].metadata)
-    assert result.rubric.protocol == "rubric_single@1"
-    assert "[c10] (weight 1) Avoids: Meandering" in judge.prompts[0] + judge.prompts[1]
+    assert result.rubric.protocol == "rubric_single@2"
+    assert "\nc10: Avoids: Meandering" in judge.prompts[0] + judge.prompts[1]
     rubric = sum(i % 10 / 9 for i in range(1, 23)) / 22
     assert result.rubric.value == pytest.approx(rubric)
     metrics = {k: m.value for s in log.results.scores for k, m in s.metrics.items()}

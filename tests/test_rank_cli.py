@@ -184,7 +184,9 @@ def test_rank_with_a_pairwise_judge_baseline(
     pointwise = longer_is_better()
     first = ScriptedJudge(lambda prompt, n: "My verdict: [[A>B]]")
     models = {"rubric_grader": pointwise, "global_grader": pointwise, "pairwise_judge": first}
-    monkeypatch.setattr(cli, "_model", lambda name, role, *_: models[role].model() if name else None)
+    monkeypatch.setattr(
+        cli, "_model", lambda name, role, *_: models[role].model() if name else None
+    )
     out = tmp_path / "pw"
     args = ["rank", "llmbar", "--set", "Natural", "--limit", "6", "--grader", "scripted/judge"]
     assert (

@@ -62,7 +62,7 @@ def result(
             value=0.5,
             criteria=criteria,
             judge="mockllm/model",
-            protocol="rubric_single@1",
+            protocol="rubric_single@2",
         ),
         global_=glob
         or GlobalResult(status="scored", value=0.7, score=7, rationale="Solid | clear.", judge="g"),
@@ -93,7 +93,7 @@ def test_forty_criteria_compact_verdict_table_then_the_full_text() -> None:
     for heading in ("### Reward **0.6000**", "#### Rubric: 0.500", "#### Global: 0.700"):
         assert heading in md
     assert "#### Code checks: **absent** — spec has no checkers" in md
-    assert "judge `mockllm/model` · protocol `rubric_single@1`" in md
+    assert "judge `mockllm/model` · protocol `rubric_single@2`" in md
     assert "Hybrid: `(1·0.5[rubric] + 1·0.7[global]) / 2 = 0.6`" in md
     assert "Judge score 7/10 — Solid \\| clear." in md
 

@@ -304,7 +304,7 @@ def test_per_criterion_mode_agrees_and_costs_more_calls(spec: RewardSpec) -> Non
     judge = standard_judge(verdicts, 5)
     per = run(engine_for(judge, rubric_protocol=PerCriterionRubric()).score(spec, None, RESPONSE))
     assert per.rubric.value == pytest.approx(single.rubric.value)
-    assert per.rubric.protocol == "rubric_per_criterion@1"
+    assert per.rubric.protocol == "rubric_per_criterion@2"
     assert per.rubric.usage.calls == 3
     assert judge.calls == 4
 

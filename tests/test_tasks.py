@@ -319,7 +319,7 @@ def test_healthbench_single_call_mode(tmp_path: Path) -> None:
     assert judge.calls == 4  # one rubric call and one global call per sample
     for sample in log.samples:
         result = RewardResult.from_metadata(sample.scores["hybrid_reward"].metadata)
-        assert result.rubric.protocol == "rubric_single@1"
+        assert result.rubric.protocol == "rubric_single@2"
         assert all(c.verdict == "yes" for c in result.rubric.criteria)
         positive = sum(c.weight for c in result.rubric.criteria if c.weight > 0)
         assert result.rubric.unclipped == pytest.approx(

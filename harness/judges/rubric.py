@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from inspect_ai.model import (
@@ -54,23 +56,15 @@ class RubricGrades(BaseModel):
     notes: list[str] = []
 
 
+# Prompts are kept near the token floor (conversation + rubric + response, each once): every
+# word here is paid on every judged rollout. The response comes last, so everything before it
+# is one cacheable prefix for all rollouts of a prompt.
 _SCALE_RULES: dict[VerdictScale, str] = {
-    "yes_partial_no": (
-        'Verdicts: "yes" = the criterion is fully met; "partial" = it is clearly but only partly met; '
-        '"no" = it is not met.'
-    ),
-    "yes_no": 'Verdicts: "yes" = the criterion is met (all of it); "no" = it is not met.',
-    "one_to_ten": (
-        "Verdicts: an integer score from 1 (fails the criterion) to 10 (meets it perfectly), "
-        "chosen with the criterion's band descriptions when it has them."
-    ),
+    "yes_partial_no": "yes = fully met, partial = clearly but only partly met, no = not met",
+    "yes_no": "yes = fully met, no = not met",
+    "one_to_ten": "an integer from 1 (fails it) to 10 (meets it perfectly), using its bands when given",
 }
-
-_COMMON_RULES = """\
-Judge each criterion on its own, only from what the response actually says; do not reward \
-length, confidence or formatting that the criterion does not ask for. A criterion marked \
-PITFALL describes something undesirable: answer whether the response commits it ("yes" means \
-the pitfall is present), not whether the response is good."""
+_PITFALLS = "Pitfalls (yes = the response commits it)"
 
 
 def render_conversation(spec: RewardSpec) -> str:
@@ -80,11 +74,33 @@ def render_conversation(spec: RewardSpec) -> str:
 
 
 def render_criterion(c: Criterion, scale: VerdictScale) -> str:
-    pitfall = " PITFALL" if c.weight < 0 else ""
-    lines = [f"[{c.id}] (weight {c.weight:g}{pitfall}) {c.text}"]
+    # continuation lines are indented, so every line at the margin starts a criterion
+    lines = [f"{c.id}: " + c.text.replace("\n", "\n    ")]
     if scale == "one_to_ten":
         lines += [f"    {band}: {text}" for band, text in c.anchors.items()]
     return "\n".join(lines)
+
+
+def render_rubric(criteria: Sequence[Criterion], scale: VerdictScale) -> str:
+    """Criteria to meet, then pitfalls (negative weight) to avoid, each under its own heading;
+    weights are not shown (they matter to the reward, not to the verdict)."""
+    sections = []
+    for heading, group in (
+        ("Criteria", [c for c in criteria if c.weight > 0]),
+        (_PITFALLS, [c for c in criteria if c.weight < 0]),
+    ):
+        if group:
+            body = "\n".join(render_criterion(c, scale) for c in group)
+            sections.append(f"{heading}:\n{body}")
+    return "\n\n".join(sections)
+
+
+def criterion_ids_in(prompt: str) -> list[str]:
+    """The criterion ids listed in one of our rubric prompts, in prompt order (for simulated
+    and scripted judges that see only the prompt)."""
+    rubric = prompt.split("\n\n<response>\n", 1)[0]
+    blocks = re.findall(r"^(?:Criteria|Pitfalls)[^\n]*:\n(.*?)(?:\n\n|\Z)", rubric, re.M | re.S)
+    return [i for block in blocks for i in re.findall(r"^(\S+): ", block, re.M)]
 
 
 _VERDICT_HINTS: dict[VerdictScale, str] = {
@@ -184,28 +200,21 @@ class SingleCallRubric(RubricProtocol):
     """All criteria of a response graded in one judge call, with structured JSON output."""
 
     name = "rubric_single"
-    version = "1"
+    version = "2"
     reply_template = ReplyTemplate(
-        placeholders=("<criterion id>", _REASON_HINT, *_VERDICT_HINTS.values())
+        placeholders=("<id>", _REASON_HINT, *_VERDICT_HINTS.values())
     )
 
     def messages(self, spec: RewardSpec, response: str) -> list[ChatMessage]:
         scale = spec.verdict_scale
-        hint = _verdict_hint(scale)
         system = (
-            "You are a strict, fair grader. You will see a conversation, a rubric of criteria written "
-            "for it, and one candidate response to its last user turn. Grade the response against "
-            f"every criterion.\n\n{_SCALE_RULES[scale]}\n{_COMMON_RULES}\n\n"
-            "Reply with one JSON object and nothing else:\n"
-            f'{{"criteria": [{{"id": "<criterion id>", "verdict": "{hint}", "reason": "{_REASON_HINT}"}}, ...]}}\n'
-            "with exactly one entry per criterion id, in rubric order."
+            "Grade the response on each criterion by substance, not length or style: "
+            f"{_SCALE_RULES[scale]}. Reply in JSON: "
+            f'{{"criteria":[{{"id":"<id>","verdict":"{_verdict_hint(scale)}","reason":"{_REASON_HINT}"}}]}}'
         )
-        rubric = "\n".join(render_criterion(c, scale) for c in spec.criteria)
-        # Everything shared by all responses to this prompt first; the response last.
         user = (
-            f"# Conversation\n<conversation>\n{render_conversation(spec)}\n</conversation>\n\n"
-            f"# Rubric ({len(spec.criteria)} criteria)\n{rubric}\n\n"
-            f"# Candidate response\n<response>\n{response}\n</response>"
+            f"{render_conversation(spec)}\n\n{render_rubric(spec.criteria, scale)}\n\n"
+            f"<response>\n{response}\n</response>"
         )
         return [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
 
@@ -270,22 +279,19 @@ class PerCriterionRubric(RubricProtocol):
     """One judge call per criterion. Subclasses override ``messages`` and ``parse``."""
 
     name = "rubric_per_criterion"
-    version = "1"
+    version = "2"
     reply_template = ReplyTemplate(placeholders=(_REASON_HINT, *_VERDICT_HINTS.values()))
 
     def messages(self, spec: RewardSpec, criterion: Criterion, response: str) -> list[ChatMessage]:
         scale = spec.verdict_scale
         system = (
-            "You are a strict, fair grader. You will see a conversation, one criterion written for "
-            "it, and one candidate response to its last user turn. Grade the response against the "
-            f"criterion.\n\n{_SCALE_RULES[scale]}\n{_COMMON_RULES}\n\n"
-            "Reply with one JSON object and nothing else:\n"
-            f'{{"verdict": "{_verdict_hint(scale)}", "reason": "{_REASON_HINT}"}}'
+            "Grade the response on the criterion by substance, not length or style: "
+            f"{_SCALE_RULES[scale]}. Reply in JSON: "
+            f'{{"verdict":"{_verdict_hint(scale)}","reason":"{_REASON_HINT}"}}'
         )
         user = (
-            f"# Conversation\n<conversation>\n{render_conversation(spec)}\n</conversation>\n\n"
-            f"# Criterion\n{render_criterion(criterion, scale)}\n\n"
-            f"# Candidate response\n<response>\n{response}\n</response>"
+            f"{render_conversation(spec)}\n\n{render_rubric([criterion], scale)}\n\n"
+            f"<response>\n{response}\n</response>"
         )
         return [ChatMessageSystem(content=system), ChatMessageUser(content=user)]
 
