@@ -116,9 +116,7 @@ def main() -> None:
     floor = total("floor")
 
     def vs_floor(field: str, plus: str | None = None) -> str:
-        ratios = [
-            (getattr(r, field) + (getattr(r, plus) if plus else 0)) / r.floor for r in rows
-        ]
+        ratios = [(getattr(r, field) + (getattr(r, plus) if plus else 0)) / r.floor for r in rows]
         mean_tokens = (total(field) + (total(plus) if plus else 0)) / n
         ratio = n * mean_tokens / floor
         return f"{mean_tokens:,.0f} | **{ratio:.3f}×** | {statistics.median(ratios):.3f}×"
@@ -158,7 +156,10 @@ def main() -> None:
         "",
         "| part | tokens per response | share of the floor |",
         "|---|---|---|",
-        *(f"| {name} | {value / n:.1f} | {100 * value / floor:.1f}% |" for name, value in named.items()),
+        *(
+            f"| {name} | {value / n:.1f} | {100 * value / floor:.1f}% |"
+            for name, value in named.items()
+        ),
         f"| **total above the floor** | **{overhead / n:.1f}** | **{100 * overhead / floor:.1f}%** |",
         "",
         "Criterion ids and indented continuation lines keep the rubric unambiguous (HealthBench "

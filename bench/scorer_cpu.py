@@ -7,13 +7,14 @@ differs: the hybrid reward (a rubric call and a global call) or a minimal scorer
 two judge requests and returning one number. Each runs at two sizes and the CPU per sample is the slope
 between them, so fixed costs (task loading, package metadata, log set-up) cancel out. Usage:
 
-    python bench/scorer_cpu.py [--small 64] [--large 256] [--out results/scorer_cpu.md]
+    python bench/scorer_cpu.py [--small 64] [--large 256] [--rounds 3] [--out results/scorer_cpu.md]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -46,6 +47,18 @@ def specs(n: int) -> list[RewardSpec]:
         )
         for i in range(n)
     ]
+
+
+@scorer(metrics=[mean()])
+def one_call():
+    """The least a model-graded scorer does: one short judge call, a number from its reply."""
+
+    async def score(state: TaskState, target: Target) -> Score:
+        judge = get_model(role="grader")
+        out = await judge.generate(f"Rate it on a 0-10 scale:\n{state.output.completion}")
+        return Score(value=json.loads(out.completion)["score"] / 10)
+
+    return score
 
 
 @scorer(metrics=[mean()])
@@ -88,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=64)
     parser.add_argument("--large", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -104,33 +118,51 @@ def main() -> None:
                 prompts=str(root / f"prompts{n}.jsonl"), specs=str(root / "specs.jsonl")
             )
 
-        def minimal(n: int) -> Callable[[], Task]:
-            return lambda: task_with(hybrid(n)(), scorer=two_calls(), metrics=[mean()])
+        def with_scorer(make_scorer: Callable[[], object]) -> Callable[[int], Callable[[], Task]]:
+            return lambda n: lambda: task_with(hybrid(n)(), scorer=make_scorer(), metrics=[mean()])
 
+        scorers = {
+            "minimal scorer, one plain call": with_scorer(one_call),
+            "minimal scorer, the same 2 judge requests": with_scorer(two_calls),
+            "hybrid_reward": hybrid,
+        }
         logs = str(root / "logs")
-        for make in (minimal, hybrid):  # warm: imports and first-use set-up
+        for make in scorers.values():  # warm: imports and first-use set-up
             cpu_seconds(make(args.small), logs)
-        rows = {}
-        for name, make in (("minimal scorer (same 2 judge requests)", minimal), ("hybrid_reward", hybrid)):
-            small = cpu_seconds(make(args.small), logs)
-            large = cpu_seconds(make(args.large), logs)
-            rows[name] = (small, large, (large - small) / (args.large - args.small) * 1000)
-    base = rows["minimal scorer (same 2 judge requests)"][2]
+        # rounds interleave the scorers, so machine load drifts alike for all of them
+        slopes: dict[str, list[float]] = {name: [] for name in scorers}
+        for _ in range(args.rounds):
+            for name, make in scorers.items():
+                small = cpu_seconds(make(args.small), logs)
+                large = cpu_seconds(make(args.large), logs)
+                slopes[name].append((large - small) / (args.large - args.small) * 1000)
+    baseline = "minimal scorer, the same 2 judge requests"
+    hybrid_ratios = [h / b for h, b in zip(slopes["hybrid_reward"], slopes[baseline], strict=True)]
     lines = [
         "# Scorer CPU per sample in an Inspect eval",
         "",
         f"Command: `python bench/scorer_cpu.py --small {args.small} --large {args.large}"
-        + (f" --out {args.out}`" if args.out else "`"),
+        f" --rounds {args.rounds}" + (f" --out {args.out}`" if args.out else "`"),
         "",
-        "The same eval (`harness/prompts`, simulated policy and judge at latency 0) with each"
-        " scorer; CPU per sample = the slope between the two sizes (fixed costs cancel)."
-        " Measured side by side in one run.",
+        "The same eval (`harness/prompts`: the same samples with their spec metadata, the same"
+        " solver; simulated policy and judge at latency 0) with each scorer. CPU per sample = the"
+        " slope between the two sizes (fixed costs cancel), in rounds that interleave the scorers;"
+        " the median round is shown. Measured side by side in one run.",
         "",
-        f"| scorer | CPU s at {args.small} | CPU s at {args.large} | ms / sample | ratio |",
-        "|---|---|---|---|---|",
+        f"| scorer | ms / sample (median of {args.rounds}) | per round | vs the same 2 requests |",
+        "|---|---|---|---|",
     ]
-    for name, (small, large, per) in rows.items():
-        lines.append(f"| {name} | {small:.2f} | {large:.2f} | {per:.1f} | {per / base:.2f} |")
+    base = statistics.median(slopes[baseline])
+    for name, values in slopes.items():
+        per = statistics.median(values)
+        rounds = ", ".join(f"{v:.1f}" for v in values)
+        lines.append(f"| {name} | {per:.1f} | {rounds} | {per / base:.2f}× |")
+    lines += [
+        "",
+        "hybrid_reward / the same 2 requests, per round: "
+        + ", ".join(f"{r:.2f}×" for r in hybrid_ratios)
+        + f" (median **{statistics.median(hybrid_ratios):.2f}×**).",
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import statistics
 import sys
 import tempfile
 import time
@@ -32,7 +35,8 @@ from harness.cache import JudgmentCache
 from harness.judges.holistic import GlobalJudge
 from harness.judges.rubric import SingleCallRubric, with_schema
 from harness.scoring import RewardEngine, ScoreRequest
-from harness.spec import Criterion, Provenance, RewardSpec
+from harness.spec import Checker, Criterion, Provenance, RewardSpec
+from harness.store import SpecStore
 
 PROMPT = "Write a short poem about the sea in lowercase, mentioning salt, in three lines."
 
@@ -94,8 +98,14 @@ def timed(coro: Coroutine[Any, Any, int]) -> tuple[int, float, float]:
     return calls, time.perf_counter() - wall, time.process_time() - cpu
 
 
-_OPEN = """
-import resource, sys, time
+# Peak RSS of the child itself: VmHWM (ru_maxrss survives exec, so it would report the
+# parent's peak whenever that is higher).
+_PEAK = (
+    "int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]) // 1024"
+)
+
+_OPEN = f"""
+import sys, time
 t = time.perf_counter()
 if sys.argv[2] == "eager":
     from harness.store import SpecStore as Store
@@ -103,7 +113,7 @@ else:
     from harness.store_index import IndexedSpecStore as Store
 store = Store(sys.argv[1])
 spec = store.get(sys.argv[3])
-print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(time.perf_counter() - t, {_PEAK})
 """
 
 
@@ -135,74 +145,270 @@ def store_rows(n: int) -> list[str]:
     return rows
 
 
+_SCORE = f"""
+import sys, time
+from harness.cli import main
+t = time.perf_counter()
+rc = main(sys.argv[1:])
+print(time.perf_counter() - t, {_PEAK})
+sys.exit(rc)
+"""
+
+
+def score_rows(sizes: list[int], concurrency: int) -> list[str]:
+    """``harness score`` on a rollout dump of each size, in a fresh process: judged by the
+    simulated judge (latency 0: the harness is what is measured), and checkers only."""
+    import subprocess
+
+    rows = ["", "`harness score`, fresh process per row (peak RSS of that process):", ""]
+    rows += [
+        "| responses | judges | seconds | responses/s | peak RSS MB |",
+        "|---|---|---|---|---|",
+    ]
+    judged = spec()
+    checked = judged.edit(
+        prompt_id="checked",
+        checkers=(
+            Checker(
+                id="k1",
+                constraint="mentions salt",
+                source="def check(response):\n    return 'salt' in response\n",
+            ),
+        ),
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        store = root / "specs.jsonl"
+        SpecStore(store, create=True).put_many([judged, checked])
+        for n in sizes:
+            for label, prompt_id, flags in (
+                (
+                    f"rubric + global (simulated, C = {concurrency})",
+                    "bench",
+                    ["--grader", "{model: simulated/score, model_args: {latency: 0}}",
+                     "--max-connections", str(concurrency)],
+                ),
+                ("none: checkers only (Docker)", "checked", ["--no-judge"]),
+            ):  # fmt: skip
+                dump = root / f"responses-{prompt_id}-{n}.jsonl"
+                with dump.open("w", encoding="utf-8") as f:
+                    for text in responses(n, prompt_id):
+                        f.write(json.dumps({"prompt_id": prompt_id, "response": text}) + "\n")
+                out = root / f"out-{prompt_id}-{n}.jsonl"
+                done = subprocess.run(
+                    [sys.executable, "-c", _SCORE, "score", str(dump), "--specs", str(store),
+                     "--out", str(out), "--overwrite", *flags],
+                    capture_output=True, text=True,
+                )  # fmt: skip
+                if done.returncode != 0:
+                    raise RuntimeError(done.stderr[-2000:])
+                seconds, rss = done.stdout.split()[-2:]
+                scored = sum(1 for _ in out.open(encoding="utf-8"))
+                if scored != n:
+                    raise RuntimeError(f"{scored} of {n} responses scored")
+                rows.append(
+                    f"| {n:,} | {label} | {float(seconds):.0f} | {n / float(seconds):.0f} | {rss} |"
+                )
+                print(rows[-1], flush=True)
+                dump.unlink()
+                out.unlink()
+    return rows
+
+
+def eval_rows(latency: float, concurrency: list[int], samples: int) -> list[str]:
+    """``inspect eval harness/prompts`` with the hybrid reward against the same eval with a
+    minimal scorer sending the same two judge requests (bench/scorer_cpu.py), same run."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai import task_with
+    from inspect_ai.scorer import mean
+    from scorer_cpu import two_calls
+
+    from harness.tasks.prompts import prompts
+
+    rows = [
+        "",
+        f"`inspect eval harness/prompts`, {samples} samples, 2 judge calls each, judge latency"
+        f" L = {latency * 1000:g} ms, C judge connections (max samples = C):",
+        "",
+        "| C | C/L | minimal scorer calls/s | hybrid_reward calls/s | hybrid / (C/L) |"
+        " hybrid / minimal |",
+        "|---|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        specs = [spec().edit(prompt_id=f"p{i}", prompt=f"{PROMPT} ({i})") for i in range(samples)]
+        SpecStore(root / "specs.jsonl", create=True).put_many(specs)
+        with (root / "prompts.jsonl").open("w", encoding="utf-8") as f:
+            for s in specs:
+                f.write(json.dumps({"id": s.prompt_id, "prompt": s.prompt}) + "\n")
+
+        def hybrid():
+            return prompts(prompts=str(root / "prompts.jsonl"), specs=str(root / "specs.jsonl"))
+
+        def minimal():
+            return task_with(hybrid(), scorer=two_calls(), metrics=[mean()])
+
+        def rate(make, c: int) -> float:
+            grader = get_model(
+                f"simulated/eval-c{c}",
+                config=GenerateConfig(max_connections=c),
+                memoize=False,
+                latency=latency,
+            )
+            start = time.perf_counter()
+            [log] = inspect_eval(
+                make(),
+                model=get_model("simulated/policy", latency=0.0),
+                model_roles={"grader": grader},
+                max_samples=c,
+                log_dir=str(root / "logs"),
+                display="none",
+            )
+            if log.status != "success":
+                raise RuntimeError(log.error)
+            return 2 * samples / (time.perf_counter() - start)
+
+        rate(minimal, 4)  # warm: imports, first-use set-up
+        for c in concurrency:
+            bound = c / latency
+            low, high = rate(minimal, c), rate(hybrid, c)
+            rows.append(
+                f"| {c} | {bound:.0f} | {low:.0f} | {high:.0f} | {high / bound:.2f} |"
+                f" {high / low:.2f} |"
+            )
+            print(rows[-1], flush=True)
+    return rows
+
+
+def startup_rows() -> list[str]:
+    """Wall and CPU time of a fresh process: ``harness --help``, and importing the task registry
+    (what ``inspect eval harness/<task>`` loads) against importing Inspect alone."""
+    import subprocess
+
+    probes = {
+        "`harness --help`": [sys.executable, "-m", "harness.cli", "--help"],
+        "`import inspect_ai` (baseline)": [sys.executable, "-c", "import inspect_ai"],
+        "`import harness._registry` (what `inspect eval harness/…` loads)": [
+            sys.executable, "-c", "import inspect_ai, harness._registry",
+        ],
+    }  # fmt: skip
+    rows = ["", "Start-up, fresh process (median of 5):", ""]
+    rows += ["| command | wall s | CPU s |", "|---|---|---|"]
+    for label, command in probes.items():
+        walls, cpus = [], []
+        for _ in range(5):
+            before = os.times()
+            start = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=True)
+            walls.append(time.perf_counter() - start)
+            after = os.times()
+            cpus.append(
+                after.children_user + after.children_system
+                - before.children_user - before.children_system
+            )  # fmt: skip
+        rows.append(f"| {label} | {statistics.median(walls):.2f} | {statistics.median(cpus):.2f} |")
+    return rows
+
+
+SECTIONS = ("engine", "dedup", "cache", "eval", "score", "store", "startup")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--calls", type=int, default=1024, help="judge calls per measurement")
-    parser.add_argument("--store-specs", type=int, default=20000, help="specs in the store row")
+    parser.add_argument("--eval-samples", type=int, default=512, help="samples per eval row")
+    parser.add_argument(
+        "--score-sizes", type=int, nargs="+", default=[10000, 100000],
+        help="responses per `harness score` row",
+    )  # fmt: skip
+    parser.add_argument(
+        "--store-specs", type=int, nargs="+", default=[20000, 100000],
+        help="specs in the store rows",
+    )  # fmt: skip
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     the_spec = spec()
     n = args.calls // 2
+    command = (
+        f"python bench/scoring_throughput.py --latency {args.latency} --concurrency "
+        f"{' '.join(map(str, args.concurrency))} --calls {args.calls} --eval-samples "
+        f"{args.eval_samples} --score-sizes {' '.join(map(str, args.score_sizes))} "
+        f"--store-specs {' '.join(map(str, args.store_specs))} --sections {' '.join(args.sections)}"
+    )
     lines = [
         "# Scoring-core throughput",
         "",
-        f"Command: `python bench/scoring_throughput.py --latency {args.latency} --concurrency "
-        f"{' '.join(map(str, args.concurrency))} --calls {args.calls}"
-        + (f" --out {args.out}`" if args.out else "`"),
+        f"Command: `{command}" + (f" --out {args.out}`" if args.out else "`"),
         "",
-        f"Simulated judge, latency L = {args.latency * 1000:g} ms; {args.calls} judge calls per"
-        " row (rubric + global per response, all distinct: no cache hit). Measured side by side"
-        " in one run.",
-        "",
-        "| C | bare calls/s | engine calls/s | C/L | engine / (C/L) | engine / bare |"
-        " bare CPU ms/call | engine CPU ms/call | harness CPU ms/call |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "Each section is measured side by side with its baseline in one run.",
     ]
-    for c in args.concurrency:
-        model = judge(args.latency, c)
-        asyncio.run(bare(model, the_spec, responses(8, "warm")))  # imports, first-call setup
-        b_calls, b_wall, b_cpu = timed(bare(model, the_spec, responses(n, f"bare{c}")))
+    if "engine" in args.sections:
+        lines += [
+            "",
+            f"Simulated judge, latency L = {args.latency * 1000:g} ms; {args.calls} judge calls"
+            " per row (rubric + global per response, all distinct: no cache hit).",
+            "",
+            "| C | bare calls/s | engine calls/s | C/L | engine / (C/L) | engine / bare |"
+            " bare CPU ms/call | engine CPU ms/call | harness CPU ms/call |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for c in args.concurrency:
+            model = judge(args.latency, c)
+            asyncio.run(bare(model, the_spec, responses(8, "warm")))  # imports, first-call setup
+            b_calls, b_wall, b_cpu = timed(bare(model, the_spec, responses(n, f"bare{c}")))
+            engine = RewardEngine(rubric_judge=model, global_judge=model, cache=JudgmentCache())
+            asyncio.run(engine_run(engine, the_spec, responses(8, f"warm{c}")))
+            e_calls, e_wall, e_cpu = timed(engine_run(engine, the_spec, responses(n, f"engine{c}")))
+            bound = c / args.latency
+            b_rate, e_rate = b_calls / b_wall, e_calls / e_wall
+            lines.append(
+                f"| {c} | {b_rate:.0f} | {e_rate:.0f} | {bound:.0f} | {e_rate / bound:.2f} |"
+                f" {e_rate / b_rate:.2f} | {1000 * b_cpu / b_calls:.2f} |"
+                f" {1000 * e_cpu / e_calls:.2f} | {1000 * (e_cpu / e_calls - b_cpu / b_calls):.2f} |"
+            )
+            print(lines[-1], flush=True)
+
+    if (
+        "dedup" in args.sections
+    ):  # identical requests in one batch (a GRPO group repeating a rollout)
+        model = judge(args.latency, 64)
         engine = RewardEngine(rubric_judge=model, global_judge=model, cache=JudgmentCache())
-        asyncio.run(engine_run(engine, the_spec, responses(8, f"warm{c}")))  # same for the engine
-        e_calls, e_wall, e_cpu = timed(engine_run(engine, the_spec, responses(n, f"engine{c}")))
-        bound = c / args.latency
-        b_rate, e_rate = b_calls / b_wall, e_calls / e_wall
-        lines.append(
-            f"| {c} | {b_rate:.0f} | {e_rate:.0f} | {bound:.0f} | {e_rate / bound:.2f} |"
-            f" {e_rate / b_rate:.2f} | {1000 * b_cpu / b_calls:.2f} | {1000 * e_cpu / e_calls:.2f}"
-            f" | {1000 * (e_cpu / e_calls - b_cpu / b_calls):.2f} |"
-        )
-        print(lines[-1], flush=True)
+        same = asyncio.run(engine_run(engine, the_spec, responses(1, "same") * 16))
+        lines += [
+            "",
+            f"Identical (spec, response) × 16 in one batch: {same} judge calls (2 is one rubric"
+            " and one global call).",
+        ]
 
-    # identical requests in one batch (a GRPO group repeating a rollout)
-    model = judge(args.latency, 64)
-    engine = RewardEngine(rubric_judge=model, global_judge=model, cache=JudgmentCache())
-    same = asyncio.run(engine_run(engine, the_spec, responses(1, "same") * 16))
-    lines += [
-        "",
-        f"Identical (spec, response) × 16 in one batch: {same} judge calls (2 is one rubric and"
-        " one global call).",
-    ]
+    if "cache" in args.sections:  # SQLite against memory, first pass (all misses), same batch
+        lines += ["", "| judgment cache | seconds | ratio to memory |", "|---|---|---|"]
+        model = judge(args.latency, 64)
+        with tempfile.TemporaryDirectory() as folder:
+            timings = {}
+            for name, cache in (
+                ("memory", JudgmentCache()),
+                ("sqlite", JudgmentCache(Path(folder) / "j.sqlite")),
+            ):
+                engine = RewardEngine(rubric_judge=model, global_judge=model, cache=cache)
+                _, wall, _ = timed(engine_run(engine, the_spec, responses(n, f"cache-{name}")))
+                cache.flush()
+                timings[name] = wall
+            for name, wall in timings.items():
+                lines.append(f"| {name} | {wall:.2f} | {wall / timings['memory']:.2f} |")
 
-    # the SQLite cache against the in-memory one, first pass (all misses), same batch size
-    rows = ["", "| cache | seconds | ratio to memory |", "|---|---|---|"]
-    model = judge(args.latency, 64)
-    with tempfile.TemporaryDirectory() as folder:
-        timings = {}
-        for name, cache in (
-            ("memory", JudgmentCache()),
-            ("sqlite", JudgmentCache(Path(folder) / "j.sqlite")),
-        ):
-            engine = RewardEngine(rubric_judge=model, global_judge=model, cache=cache)
-            _, wall, _ = timed(engine_run(engine, the_spec, responses(n, f"cache-{name}")))
-            cache.flush()
-            timings[name] = wall
-        for name, wall in timings.items():
-            rows.append(f"| {name} | {wall:.2f} | {wall / timings['memory']:.2f} |")
-    lines += rows
-    lines += store_rows(args.store_specs)
+    if "eval" in args.sections:
+        lines += eval_rows(args.latency, args.concurrency, args.eval_samples)
+    if "score" in args.sections:
+        lines += score_rows(args.score_sizes, max(args.concurrency))
+    if "store" in args.sections:
+        for size in args.store_specs:
+            lines += store_rows(size)
+    if "startup" in args.sections:
+        lines += startup_rows()
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from inspect_ai.model import GenerateConfig
+from inspect_ai.model import GenerateConfig, Model
 from inspect_ai.scorer import Score, Value
 from inspect_ai.solver import TaskState
 
@@ -37,6 +37,42 @@ class _Settings:
     max_attempts: int = 3
     structured_output: bool = True
     audit_covered: bool = False
+    last_engine: _EngineSlot = field(default_factory=lambda: _EngineSlot(), compare=False)
+
+    def engine(
+        self, rubric: Model | None, global_: Model | None, runtime: CheckerRuntime | None
+    ) -> RewardEngine:
+        """The engine for these judges and runtime: the last one when they are the same objects
+        (every sample of an eval), so its per-judge settings are worked out once."""
+        last = self.last_engine.engine
+        if (
+            last is not None
+            and last.rubric_judge is rubric
+            and last.global_judge is global_
+            and last.checker_runtime is runtime
+        ):
+            return last
+        engine = RewardEngine(
+            rubric_judge=rubric,
+            global_judge=global_,
+            checker_runtime=runtime,
+            rubric_protocol=rubric_protocol_named(self.rubric_mode),
+            global_protocol=GlobalJudge(),
+            hybrid=self.hybrid,
+            cache=self.cache,
+            judge_config=self.judge_config,
+            max_attempts=self.max_attempts,
+            components=self.components,
+            structured_output=self.structured_output,
+            audit_covered=self.audit_covered,
+        )
+        self.last_engine.engine = engine
+        return engine
+
+
+@dataclass
+class _EngineSlot:
+    engine: RewardEngine | None = None
 
 
 async def _score_state(
@@ -53,23 +89,10 @@ async def _score_state(
             else None
         )
     components = settings.components
-    engine = RewardEngine(
-        rubric_judge=role_judge("rubric_grader", settings.require_grader)
-        if "rubric" in components
-        else None,
-        global_judge=role_judge("global_grader", settings.require_grader)
-        if "global" in components
-        else None,
-        checker_runtime=runtime,
-        rubric_protocol=rubric_protocol_named(settings.rubric_mode),
-        global_protocol=GlobalJudge(),
-        hybrid=settings.hybrid,
-        cache=settings.cache,
-        judge_config=settings.judge_config,
-        max_attempts=settings.max_attempts,
-        components=components,
-        structured_output=settings.structured_output,
-        audit_covered=settings.audit_covered,
+    engine = settings.engine(
+        role_judge("rubric_grader", settings.require_grader) if "rubric" in components else None,
+        role_judge("global_grader", settings.require_grader) if "global" in components else None,
+        runtime,
     )
     return await engine.score(spec, None, state.output.completion, step=step)
 

@@ -458,3 +458,35 @@ def test_component_scorers_side_by_side(tmp_path: Path) -> None:
     m = metrics_of(log)
     assert m["code/mean"] == pytest.approx(0.5)
     assert m["global/mean"] == pytest.approx(0.2)
+
+
+def test_a_task_evaluated_again_with_another_judge_uses_that_judge(tmp_path: Path) -> None:
+    """The scorer keeps its engine while the judges stay the same objects (every sample of an
+    eval); a second eval of the same task object with another judge must not reuse it."""
+    from fake_runtime import InProcessRuntime
+    from inspect_ai import Task
+    from inspect_ai.dataset import Sample
+    from inspect_ai.model import get_model
+    from inspect_ai.solver import generate
+
+    from harness.scorers import SPEC_KEY, hybrid_reward
+
+    spec = make_spec()
+    task = Task(
+        dataset=[
+            Sample(id=f"s{i}", input=spec.prompt, metadata={SPEC_KEY: spec.model_dump(mode="json")})
+            for i in range(3)
+        ],
+        solver=generate(),
+        scorer=hybrid_reward(checker_runtime=InProcessRuntime()),
+    )
+    first = standard_judge({"c1": "yes", "c2": "yes", "c3": "yes"}, 10)
+    second = standard_judge({"c1": "no", "c2": "no", "c3": "no"}, 0)
+    rewards = []
+    for judge, name in ((first, "mockllm/first"), (second, "mockllm/second")):
+        model = get_model(name, custom_outputs=judge, memoize=False)
+        log = run_eval(task, tmp_path / str(len(rewards)), {"grader": model})
+        rewards.append({s.scores["hybrid_reward"].value["rubric"] for s in log.samples})
+        # identical responses: one rubric and one global call for the three samples
+        assert judge.calls == 2
+    assert rewards == [{1.0}, {0.0}]

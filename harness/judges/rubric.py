@@ -201,9 +201,7 @@ class SingleCallRubric(RubricProtocol):
 
     name = "rubric_single"
     version = "2"
-    reply_template = ReplyTemplate(
-        placeholders=("<id>", _REASON_HINT, *_VERDICT_HINTS.values())
-    )
+    reply_template = ReplyTemplate(placeholders=("<id>", _REASON_HINT, *_VERDICT_HINTS.values()))
 
     def messages(self, spec: RewardSpec, response: str) -> list[ChatMessage]:
         scale = spec.verdict_scale
