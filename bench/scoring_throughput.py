@@ -9,10 +9,16 @@ model, so what is measured is the harness itself. Each row runs, in the same pro
   each), with a fresh in-memory cache (every judgment is a miss: nothing cached is measured).
 
 Reported: calls/s, the fraction of the C/L bound, the ratio engine / bare, and CPU ms per call
-(process time / calls) with the harness's own CPU above the bare loop. Then: identical requests
-in one batch (calls made), and the SQLite cache against the in-memory one (same batch).
+(process time / calls) with the harness's own CPU above the bare loop (median of interleaved
+rounds). Then: identical requests in one batch (calls made); the SQLite cache against the
+in-memory one (same batch); ``inspect eval harness/prompts`` with the hybrid reward against a
+minimal scorer sending the same judge requests; ``harness score`` on 10k and 100k responses (peak
+RSS of a fresh process); opening spec stores of 20k and 100k specs; start-up times; and a table
+of the targets against this run. ``--sections`` runs a subset.
 
-    python bench/scoring_throughput.py [--latency 0.1] [--concurrency 16 64] [--calls 1024] [--out results/scoring_throughput.md]
+    python bench/scoring_throughput.py [--latency 0.1] [--concurrency 16 64] [--calls 1024]
+        [--rounds 5] [--eval-samples 512] [--score-sizes 10000 100000]
+        [--store-specs 20000 100000] [--sections ...] [--out results/scoring_throughput.md]
 """
 
 from __future__ import annotations
@@ -142,6 +148,7 @@ def store_rows(n: int) -> list[str]:
             )  # fmt: skip
             seconds, rss = done.stdout.split()
             rows.append(f"| {label} | {float(seconds):.2f} | {rss} |")
+            MEASURED[f"store {n} {label}"] = (float(seconds), float(rss))
     return rows
 
 
@@ -210,6 +217,7 @@ def score_rows(sizes: list[int], concurrency: int) -> list[str]:
                     f"| {n:,} | {label} | {float(seconds):.0f} | {n / float(seconds):.0f} | {rss} |"
                 )
                 print(rows[-1], flush=True)
+                MEASURED[f"score {n} {prompt_id}"] = (float(seconds), float(rss))
                 dump.unlink()
                 out.unlink()
     return rows
@@ -273,6 +281,7 @@ def eval_rows(latency: float, concurrency: list[int], samples: int) -> list[str]
         for c in concurrency:
             bound = c / latency
             low, high = rate(minimal, c), rate(hybrid, c)
+            MEASURED[f"eval {c}"] = (high / bound, high / low)
             rows.append(
                 f"| {c} | {bound:.0f} | {low:.0f} | {high:.0f} | {high / bound:.2f} |"
                 f" {high / low:.2f} |"
@@ -308,6 +317,102 @@ def startup_rows() -> list[str]:
                 - before.children_user - before.children_system
             )  # fmt: skip
         rows.append(f"| {label} | {statistics.median(walls):.2f} | {statistics.median(cpus):.2f} |")
+        MEASURED[f"startup {label}"] = (statistics.median(walls), statistics.median(cpus))
+    return rows
+
+
+MEASURED: dict[str, tuple[float, ...]] = {}
+"""What each section measured, for the targets table."""
+
+
+def target_rows(args: argparse.Namespace) -> list[str]:
+    """The issue's targets against what this run measured (rows of sections that ran)."""
+    rows = ["", "## Against the targets", "", "| measured | target | this run | met |"]
+    rows.append("|---|---|---|---|")
+
+    def row(what: str, target: str, value: str, met: bool) -> None:
+        rows.append(f"| {what} | {target} | {value} | {'yes' if met else '**no**'} |")
+
+    for c in args.concurrency:
+        if f"engine {c}" not in MEASURED:
+            continue
+        of_bound, of_bare, harness_ms, bare_of_bound = MEASURED[f"engine {c}"]
+        if c / args.latency <= 200:
+            row(
+                f"`score_batch`, C = {c} (C/L = {c / args.latency:.0f} calls/s)",
+                "≥ 0.90 of C/L",
+                f"{of_bound:.2f} (bare `Model.generate`: {bare_of_bound:.2f})",
+                of_bound >= 0.9,
+            )
+        else:
+            row(
+                f"`score_batch`, C = {c} (C/L = {c / args.latency:.0f} calls/s)",
+                "≥ 0.90 of a bare `Model.generate` loop",
+                f"{of_bare:.2f}",
+                of_bare >= 0.9,
+            )
+        row(f"harness CPU per judge call above bare, C = {c}", "≤ 0.5 ms", f"{harness_ms:.2f} ms",
+            harness_ms <= 0.5)  # fmt: skip
+    for c in args.concurrency:
+        if f"eval {c}" in MEASURED:
+            of_bound, of_minimal = MEASURED[f"eval {c}"]
+            row(
+                f"`inspect eval harness/prompts`, C = {c}: judge calls/s, hybrid / minimal scorer",
+                "≥ 1 / 1.2 = 0.83 (≤ 20% more CPU per sample)",
+                f"{of_minimal:.2f} ({of_bound:.2f} of C/L)",
+                of_minimal >= 1 / 1.2,
+            )
+    if "dedup" in MEASURED:
+        (same,) = MEASURED["dedup"]
+        row(
+            "identical (spec, response) × 16 in one batch",
+            "2 judge calls",
+            f"{same:.0f}",
+            same == 2,
+        )
+    if "sqlite" in MEASURED:
+        (ratio,) = MEASURED["sqlite"]
+        row("SQLite judgment cache, first pass", "≤ 1.10× in-memory", f"{ratio:.2f}×", ratio <= 1.1)
+    sizes = sorted(args.score_sizes)
+    for kind, label in (("bench", "judged"), ("checked", "checkers only")):
+        known = [MEASURED.get(f"score {n} {kind}") for n in sizes]
+        if all(known) and len(sizes) > 1:
+            small, large = known[0][1], known[-1][1]
+            row(
+                f"`harness score` peak RSS, {label}, {sizes[0]:,} → {sizes[-1]:,} responses",
+                "< 300 MB, flat in N",
+                f"{small:.0f} → {large:.0f} MB",
+                large < 300 and large - small < 0.1 * small,
+            )
+    stores = sorted(args.store_specs)
+    later = [MEASURED.get(f"store {n} IndexedSpecStore, later opens") for n in stores]
+    if all(later) and len(stores) > 1:
+        row(
+            f"spec store open + read one, {stores[0]:,} → {stores[-1]:,} specs (indexed, later opens)",
+            "< 1 s, memory independent of store size",
+            f"{later[0][0]:.2f} → {later[-1][0]:.2f} s; {later[0][1]:.0f} → {later[-1][1]:.0f} MB",
+            later[-1][0] < 1 and later[-1][1] - later[0][1] < 10,
+        )
+    help_ = MEASURED.get("startup `harness --help`")
+    if help_:
+        row("`harness --help`", "< 0.3 s", f"{help_[0]:.2f} s", help_[0] < 0.3)
+    bare_bound = [MEASURED[k][3] for k in MEASURED if k.startswith("engine ")]
+    if bare_bound:
+        rows += [
+            "",
+            f"The C/L bound: a bare `Model.generate` loop reaches {max(bare_bound):.2f} of it at"
+            " best in this run. Inspect holds a connection slot for its own CPU work around each"
+            " call (about 2 ms here: config merges, transcript events, ids, pydantic), and one event"
+            " loop serialises that work, so no caller of `Model.generate` reaches C/L on this"
+            " machine; what the harness adds is the engine / bare ratio and its CPU per call.",
+        ]
+    if any(k.startswith("eval ") for k in MEASURED):
+        rows += [
+            "",
+            "The eval rows are bound by Inspect's CPU per sample (about 35 ms with the minimal"
+            " scorer here: `results/scorer_cpu.md`), not by the judge: an eval runs near 30 samples/s"
+            " on this 2-core machine whatever C is. What the harness adds is hybrid / minimal.",
+        ]
     return rows
 
 
@@ -319,6 +424,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--calls", type=int, default=1024, help="judge calls per measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved engine rounds")
     parser.add_argument("--eval-samples", type=int, default=512, help="samples per eval row")
     parser.add_argument(
         "--score-sizes", type=int, nargs="+", default=[10000, 100000],
@@ -335,7 +441,7 @@ def main() -> None:
     n = args.calls // 2
     command = (
         f"python bench/scoring_throughput.py --latency {args.latency} --concurrency "
-        f"{' '.join(map(str, args.concurrency))} --calls {args.calls} --eval-samples "
+        f"{' '.join(map(str, args.concurrency))} --calls {args.calls} --rounds {args.rounds} --eval-samples "
         f"{args.eval_samples} --score-sizes {' '.join(map(str, args.score_sizes))} "
         f"--store-specs {' '.join(map(str, args.store_specs))} --sections {' '.join(args.sections)}"
     )
@@ -353,22 +459,37 @@ def main() -> None:
             " per row (rubric + global per response, all distinct: no cache hit).",
             "",
             "| C | bare calls/s | engine calls/s | C/L | engine / (C/L) | engine / bare |"
-            " bare CPU ms/call | engine CPU ms/call | harness CPU ms/call |",
-            "|---|---|---|---|---|---|---|---|---|",
+            " bare CPU ms/call | engine CPU ms/call | harness CPU ms/call | per round |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for c in args.concurrency:
             model = judge(args.latency, c)
             asyncio.run(bare(model, the_spec, responses(8, "warm")))  # imports, first-call setup
-            b_calls, b_wall, b_cpu = timed(bare(model, the_spec, responses(n, f"bare{c}")))
             engine = RewardEngine(rubric_judge=model, global_judge=model, cache=JudgmentCache())
             asyncio.run(engine_run(engine, the_spec, responses(8, f"warm{c}")))
-            e_calls, e_wall, e_cpu = timed(engine_run(engine, the_spec, responses(n, f"engine{c}")))
+            runs = []  # rounds interleave bare and engine: load drifts alike for both
+            for r in range(args.rounds):
+                b_calls, b_wall, b_cpu = timed(bare(model, the_spec, responses(n, f"b{c}-{r}")))
+                engine = RewardEngine(rubric_judge=model, global_judge=model, cache=JudgmentCache())
+                e_calls, e_wall, e_cpu = timed(
+                    engine_run(engine, the_spec, responses(n, f"e{c}-{r}"))
+                )
+                runs.append(
+                    (
+                        b_calls / b_wall,
+                        e_calls / e_wall,
+                        1000 * b_cpu / b_calls,
+                        1000 * e_cpu / e_calls,
+                    )
+                )
+            b_rate, e_rate, b_ms, e_ms = (statistics.median(x) for x in zip(*runs, strict=True))
+            harness_ms = statistics.median(e - b for _, _, b, e in runs)
             bound = c / args.latency
-            b_rate, e_rate = b_calls / b_wall, e_calls / e_wall
+            MEASURED[f"engine {c}"] = (e_rate / bound, e_rate / b_rate, harness_ms, b_rate / bound)
             lines.append(
                 f"| {c} | {b_rate:.0f} | {e_rate:.0f} | {bound:.0f} | {e_rate / bound:.2f} |"
-                f" {e_rate / b_rate:.2f} | {1000 * b_cpu / b_calls:.2f} |"
-                f" {1000 * e_cpu / e_calls:.2f} | {1000 * (e_cpu / e_calls - b_cpu / b_calls):.2f} |"
+                f" {e_rate / b_rate:.2f} | {b_ms:.2f} | {e_ms:.2f} | {harness_ms:.2f} |"
+                f" {', '.join(f'{e - b:.2f}' for _, _, b, e in runs)} |"
             )
             print(lines[-1], flush=True)
 
@@ -378,6 +499,7 @@ def main() -> None:
         model = judge(args.latency, 64)
         engine = RewardEngine(rubric_judge=model, global_judge=model, cache=JudgmentCache())
         same = asyncio.run(engine_run(engine, the_spec, responses(1, "same") * 16))
+        MEASURED["dedup"] = (same,)
         lines += [
             "",
             f"Identical (spec, response) × 16 in one batch: {same} judge calls (2 is one rubric"
@@ -399,6 +521,7 @@ def main() -> None:
                 timings[name] = wall
             for name, wall in timings.items():
                 lines.append(f"| {name} | {wall:.2f} | {wall / timings['memory']:.2f} |")
+            MEASURED["sqlite"] = (timings["sqlite"] / timings["memory"],)
 
     if "eval" in args.sections:
         lines += eval_rows(args.latency, args.concurrency, args.eval_samples)
@@ -409,6 +532,7 @@ def main() -> None:
             lines += store_rows(size)
     if "startup" in args.sections:
         lines += startup_rows()
+    lines += target_rows(args)
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -463,6 +463,19 @@ def test_settings_the_provider_rejects_are_never_sent_as_defaults() -> None:
     assert (passed.temperature, passed.max_tokens) == (None, 9)  # Inspect fills in the role's 0.4
 
 
+def test_the_passed_config_is_worked_out_per_model_even_for_a_shared_config() -> None:
+    """judge_generate_config is remembered per (model, its settings, config): one config object
+    passed to two judges must still leave each judge's own settings to that judge."""
+    shared = GenerateConfig(temperature=0.0, max_tokens=9)
+    warm = role_judge(standard_judge({}), temperature=0.4)
+    plain = role_judge(standard_judge({}))
+    for _ in range(2):  # the second round is served from what the first worked out
+        assert judge_generate_config(warm, shared).temperature is None
+        assert judge_generate_config(plain, shared).temperature == 0.0
+        assert judge_generate_config(plain, shared) is judge_generate_config(plain, shared)
+    assert shared.temperature == 0.0  # the caller's config is never changed
+
+
 @task
 def component_scorers_task(which: str = "rubric") -> Task:
     spec = make_spec()

@@ -134,15 +134,29 @@ def _refused_by_provider(model: Model, config: GenerateConfig) -> list[str]:
     return refused
 
 
+_PASSED: dict[
+    tuple[int, int, int], tuple[Model, GenerateConfig, GenerateConfig, GenerateConfig]
+] = {}
+
+
 def judge_generate_config(model: Model, config: GenerateConfig | None = None) -> GenerateConfig:
     """What a judge call passes to ``model.generate``: ``config`` less what the role's model
-    sets itself (so the user's per-role settings win) and less what its provider rejects."""
+    sets itself (so the user's per-role settings win) and less what its provider rejects.
+    Worked out once per (model, its settings, config); the result is shared, read-only."""
+    config = config or GenerateConfig()
+    key = (id(model), id(model.config), id(config))
+    known = _PASSED.get(key)  # holds its objects, so their ids stay theirs
+    if known is not None:
+        return known[3]
     # shallow: only top-level fields are cleared on the copy (a deep copy of a response schema
     # per call was most of the harness's CPU per judge call)
-    passed = (config or GenerateConfig()).model_copy()
+    passed = config.model_copy()
     own = [k for k, v in model.config if v is not None]
     for name in [*own, *_refused_by_provider(model, passed)]:
         setattr(passed, name, None)
+    if len(_PASSED) >= 4096:
+        _PASSED.clear()
+    _PASSED[key] = (model, model.config, config, passed)
     return passed
 
 

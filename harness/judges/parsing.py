@@ -87,6 +87,10 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def _quoted_in(needle: str, material: list[str]) -> bool:
+    return any(needle in m for m in material)
+
+
 def _canonical(value: Any) -> Any:
     """A JSON value with its strings normalised (case, whitespace), to compare replies."""
     if isinstance(value, str):
@@ -116,9 +120,7 @@ class ReplyTemplate:
         a judge may quote the material it judges."""
         material = [_norm(t) for t in texts]
         return ReplyTemplate(
-            placeholders=tuple(
-                p for p in self.placeholders if not any(_norm(p) in m for m in material)
-            ),
+            placeholders=tuple(p for p in self.placeholders if not _quoted_in(_norm(p), material)),
             examples=tuple(
                 e
                 for e in self.examples

@@ -156,11 +156,24 @@ def _criterion_schema(scale: VerdictScale) -> ResponseSchema:
     return ResponseSchema(name="criterion_verdict", json_schema=schema, strict=True)
 
 
+_WITH_SCHEMA: dict[tuple[int, int], tuple[GenerateConfig, ResponseSchema, GenerateConfig]] = {}
+
+
 def with_schema(config: GenerateConfig | None, schema: ResponseSchema | None) -> GenerateConfig:
     """The judge config, plus a structured-output schema when the protocol has one."""
     config = config or GenerateConfig()
+    if schema is None:
+        return config
+    # one copy per (config, schema) pair, shared read-only by every call that passes them
+    known = _WITH_SCHEMA.get((id(config), id(schema)))  # holds its objects: ids stay theirs
+    if known is not None:
+        return known[2]
     # shallow: the schema is shared, never changed (Inspect copies what it keeps)
-    return config if schema is None else config.model_copy(update={"response_schema": schema})
+    combined = config.model_copy(update={"response_schema": schema})
+    if len(_WITH_SCHEMA) >= 4096:
+        _WITH_SCHEMA.clear()
+    _WITH_SCHEMA[(id(config), id(schema))] = (config, schema, combined)
+    return combined
 
 
 class RubricProtocol:
@@ -179,8 +192,17 @@ class RubricProtocol:
     def template_for(self, spec: RewardSpec, response: str) -> ReplyTemplate:
         """``reply_template`` less what the judged material (conversation, rubric, response)
         contains: a judge may quote it."""
-        rubric = [t for c in spec.criteria for t in (c.text, *c.anchors.values())]
-        return self.reply_template.without(render_conversation(spec), response, *rubric)
+        # the spec's part once per spec (every rollout of a prompt shares it)
+        known: dict[tuple, ReplyTemplate] = self.__dict__.setdefault("_spec_templates", {})
+        key = (spec.version, tuple(c.id for c in spec.criteria))
+        template = known.get(key)
+        if template is None:
+            rubric = [t for c in spec.criteria for t in (c.text, *c.anchors.values())]
+            template = self.reply_template.without(render_conversation(spec), *rubric)
+            if len(known) >= 4096:
+                known.clear()
+            known[key] = template
+        return template.without(response)
 
     async def grade(
         self,
