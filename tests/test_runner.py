@@ -235,3 +235,26 @@ def test_repeated_items_are_answered_from_the_verdict_cache(local: LocalRuntime)
     check(local, slow)
     check(local, slow)
     assert local.requests == before + 3  # errors are not cached: they are tried again
+
+
+def test_remembered_verdicts_are_bounded_and_the_recent_ones_are_reused(
+    local: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long run (an RL service, a 100k rollout dump) must not grow memory with every response
+    checked: the pool remembers at most VERDICT_CACHE_SIZE items, the most recent ones."""
+    from harness.checkers import runtime
+
+    monkeypatch.setattr(runtime, "VERDICT_CACHE_SIZE", 3)
+    local.clear_cache()
+    spec = make_spec(
+        checkers=[("lower", "All lowercase.", "def check(r):\n    return r == r.lower()\n")]
+    )
+    items = [CheckItem(spec, f"response {i}") for i in range(6)]
+    check(local, *items)
+    assert len(local._verdicts) == 3
+    before = local.requests
+    [[recent]] = check(local, items[-1])
+    assert recent.status == "pass" and local.requests == before  # remembered: no runner call
+    [[old]] = check(local, items[0])
+    assert old.status == "pass" and local.requests == before + 1  # forgotten: checked again
+    assert len(local._verdicts) == 3

@@ -41,7 +41,9 @@ MIN_CHUNK = 32
 RUNNER_FAULT_KINDS = frozenset({"crash", "runtime"})
 """Error kinds a broken runner produces for honest items (not timeout/memory/exception: those
 are what checker code does to itself)."""
-VERDICT_CACHE_SIZE = 100_000
+VERDICT_CACHE_SIZE = 10_000
+"""Verdicts remembered per pool: enough for what repeats close together (an official scorer
+and the hybrid reward checking the same response), bounded so a long run's memory stays flat."""
 _CANARY_CHECKER = {"id": "canary", "source": "def check(r):\n    return r == 'canary'\n"}
 CANARY = {
     "type": "check",
