@@ -413,26 +413,65 @@ def _engine(
 ) -> Any:
     """The scoring engine the judge, rubric-mode, weights, checker-runtime and cache options
     describe (a checker runtime only when some spec has checkers)."""
-    from harness.cache import JudgmentCache
-    from harness.protocols import rubric_protocol_named
-    from harness.reward import COMPONENTS, HybridConfig
-    from harness.scoring import RewardEngine
+    from harness.serving.build import build_engine
 
-    connections = getattr(args, "max_connections", None)
     in_flight = getattr(args, "max_in_flight", None)
-    return RewardEngine(
-        checker_runtime=_runtime(args.checker_runtime) if checks else None,
-        rubric_judge=_model(rubric_judge, "rubric_grader", connections),
-        global_judge=_model(global_judge, "global_grader", connections),
-        rubric_protocol=rubric_protocol_named(args.rubric_mode),
-        hybrid=HybridConfig(weights=dict(zip(COMPONENTS, args.weights, strict=True)))
-        if args.weights
-        else None,
+    try:
+        return build_engine(
+            _engine_settings(args, rubric_judge, global_judge, in_flight), checks=checks
+        )
+    except ValueError as ex:
+        raise UsageError(str(ex)) from None
+
+
+def _engine_settings(
+    args: argparse.Namespace,
+    rubric_judge: str | None,
+    global_judge: str | None,
+    in_flight: int | None = None,
+) -> Any:
+    from harness.serving.build import EngineSettings
+
+    return EngineSettings(
+        rubric_grader=rubric_judge,
+        global_grader=global_judge,
+        rubric_mode=args.rubric_mode,
+        weights=args.weights,
+        global_decay_steps=getattr(args, "global_decay_steps", None),
+        checker_runtime=args.checker_runtime,
+        cache_path=args.cache,
+        max_connections=getattr(args, "max_connections", None),
         # streamed scoring keeps only recent judgments in memory (all are in --cache's file)
-        cache=JudgmentCache(args.cache, memory_entries=max(4096, 4 * in_flight))
-        if in_flight
-        else JudgmentCache(args.cache),
+        memory_entries=max(4096, 4 * in_flight) if in_flight else None,
     )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The reward service over HTTP until interrupted."""
+    import uvicorn
+
+    from harness.serving.server import create_app
+    from harness.serving.service import RewardService
+    from harness.store_index import IndexedSpecStore
+
+    rubric_judge, global_judge = _judges(args)
+    store = IndexedSpecStore(args.specs)
+    engine = _engine(args, rubric_judge, global_judge, checks=True)
+    service = RewardService(
+        engine,
+        store,
+        deadline_s=args.deadline if args.deadline > 0 else None,
+        max_pending=args.max_pending,
+    )
+    app = create_app(service, max_body_bytes=int(args.max_body_mb * 1024 * 1024))
+    print(
+        f"serving rewards for {args.specs} on http://{args.host}:{args.port} "
+        "(POST /score, /openrlhf, /slime; GET /health, /metrics)",
+        file=sys.stderr,
+    )
+    gc.freeze()  # what is loaded lives to the end: keep it out of the collector's scans
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
 
 
 async def _score(args: argparse.Namespace) -> int:
@@ -915,6 +954,57 @@ def build_parser() -> argparse.ArgumentParser:
         help="start --out afresh (default: keep it and score only what it lacks)",
     )
     p.set_defaults(func=lambda a: asyncio.run(_score(a)))
+
+    p = sub.add_parser(
+        "serve",
+        help="serve rewards over HTTP for RL trainers (TRL, verl, OpenRLHF, slime)",
+        description=(
+            "An HTTP reward service over one scoring engine (warm checker pool, judgment cache,\n"
+            "spec store opened once): POST /score, /openrlhf (OpenRLHF's remote reward), /slime\n"
+            "(slime's remote reward); GET /health, /metrics. An item not scored within\n"
+            "--deadline comes back unscored with the reason: a slow judge never hangs a step."
+        ),
+        epilog=(
+            "examples:\n"
+            "  harness serve --specs specs.jsonl --grader openai/gpt-4.1-mini --port 8000\n"
+            "  harness serve --specs specs.jsonl --grader vllm/Qwen/Qwen3-32B \\\n"
+            "      --global-decay-steps 800 --max-connections 64 --cache judgments.sqlite\n"
+            "  harness serve --specs specs.jsonl --no-judge   # checkers only"
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    p.add_argument("--specs", required=True, help="spec store (JSONL)")
+    _reward_arguments(p)
+    p.add_argument(
+        "--no-judge",
+        action="store_true",
+        help="no judges: rubric and global unscored, the reward comes from the checkers only",
+    )
+    p.add_argument(
+        "--global-decay-steps",
+        type=_positive,
+        default=None,
+        help="the global share decays 1 -> 0 over this many training steps (requests pass step)",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=_positive,
+        default=None,
+        help="concurrent calls to each judge (default: the provider's)",
+    )
+    p.add_argument(
+        "--deadline",
+        type=float,
+        default=120.0,
+        help="seconds an item may take before it is returned unscored (0: no deadline)",
+    )
+    p.add_argument(
+        "--max-pending", type=_positive, default=16384, help="items accepted at once (backpressure)"
+    )
+    p.add_argument("--max-body-mb", type=float, default=64.0, help="largest request body")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
         "unscored",
