@@ -814,6 +814,21 @@ def _reward_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache", help="SQLite judgment cache file")
 
 
+def _judging_arguments(p: argparse.ArgumentParser) -> None:
+    """Whether judges are bound, and how many calls each may have at once (score, serve)."""
+    p.add_argument(
+        "--no-judge",
+        action="store_true",
+        help="no judges: rubric and global unscored, the reward comes from the checkers only",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=_positive,
+        default=None,
+        help="concurrent calls to each judge (default: the provider's)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness",
@@ -930,23 +945,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--specs", required=True, help="spec store (JSONL)")
     p.add_argument("--out", required=True, help="JSONL of reward results")
     _reward_arguments(p)
-    p.add_argument(
-        "--no-judge",
-        action="store_true",
-        help="no judges: rubric and global unscored, the reward comes from the checkers only",
-    )
+    _judging_arguments(p)
     p.add_argument("--batch-size", type=_positive, default=64, help="responses per checker request")
     p.add_argument(
         "--max-in-flight",
         type=_positive,
         default=512,
         help="responses being scored at once (memory stays bounded by this, not by the input)",
-    )
-    p.add_argument(
-        "--max-connections",
-        type=_positive,
-        default=None,
-        help="concurrent calls to each judge (default: the provider's)",
     )
     p.add_argument(
         "--overwrite",
@@ -975,22 +980,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--specs", required=True, help="spec store (JSONL)")
     _reward_arguments(p)
-    p.add_argument(
-        "--no-judge",
-        action="store_true",
-        help="no judges: rubric and global unscored, the reward comes from the checkers only",
-    )
+    _judging_arguments(p)
     p.add_argument(
         "--global-decay-steps",
         type=_positive,
         default=None,
         help="the global share decays 1 -> 0 over this many training steps (requests pass step)",
-    )
-    p.add_argument(
-        "--max-connections",
-        type=_positive,
-        default=None,
-        help="concurrent calls to each judge (default: the provider's)",
     )
     p.add_argument(
         "--deadline",

@@ -53,7 +53,10 @@ def test_rank_with_a_judge_scores_each_response_once_and_reranks_for_free(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     judge = longer_is_better()
-    monkeypatch.setattr(cli, "_model", lambda name, role, *_: judge.model() if name else None)
+    from harness.serving import build
+
+    # judges are loaded where every engine is built
+    monkeypatch.setattr(build, "load_judge", lambda name, role, **_: judge.model())
     cache = tmp_path / "judgments.sqlite"
     args = ["rank", "llmbar", "--set", "Natural", "--limit", "12", "--grader", "scripted/judge"]
     args += ["--cache", str(cache), "--bootstrap", "200"]
