@@ -219,9 +219,9 @@ class RewardService:
         started = time.perf_counter()
         if self.engine.hybrid.schedule is not None and step is None:
             raise ValueError("the reward has a global-weight schedule: pass the training step")
-        self.metrics.requests += 1
-        self.metrics.items += len(items)
         requests = [ScoreRequest(self.spec_for(item), item.response) for item in items]
+        self.metrics.requests += 1  # accepted requests: a bad one is the client's 4xx
+        self.metrics.items += len(items)
         self._bind_loop()
         assert self._room is not None
         deadline = None if self.deadline_s is None else started + self.deadline_s
