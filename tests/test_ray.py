@@ -63,3 +63,26 @@ def test_the_serve_deployment_scores_by_handle_and_over_http(ray_instance, tmp_p
     bad = httpx.post(url, content=b"{oops")
     assert bad.status_code == 400
     assert handle.metrics.remote().result()["items"] == 4  # the refused request is not counted
+
+
+def test_a_rollout_dump_scored_with_ray_data(ray_instance, tmp_path: Path) -> None:
+    import math
+
+    import ray
+
+    from harness.serving.build import EngineSettings
+    from harness.serving.ray_data import score_dataset
+
+    store = SpecStore(tmp_path / "specs.jsonl", create=True)
+    store.put_many([make_spec(criteria=[], checkers=[LOWER])])
+    rows = ray.data.from_items(
+        [{"prompt_id": "p1", "response": t} for t in ("salt", "Salt", "sea", "SEA", "foam")]
+    )
+    scored = score_dataset(
+        rows, str(store.path), EngineSettings(checker_runtime="local-unsafe"), batch_size=2
+    ).take_all()
+    by_response = {r["response"]: r for r in scored}
+    assert {k: v["reward"] for k, v in by_response.items()} == {
+        "salt": 1.0, "Salt": 0.0, "sea": 1.0, "SEA": 0.0, "foam": 1.0
+    }  # fmt: skip
+    assert all(math.isnan(r["rubric"]) and r["reason"] == "" for r in scored)
