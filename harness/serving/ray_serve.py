@@ -8,7 +8,7 @@ Trainers already on Ray (verl, OpenRLHF) call the deployment handle in-cluster::
     from harness.serving.build import EngineSettings
     from harness.serving.ray_serve import RewardDeployment
 
-    app = RewardDeployment.options(num_replicas=4).bind("specs.jsonl", EngineSettings(grader="openai-api/vllm/Qwen3-32B"))
+    app = RewardDeployment.options(num_replicas=4).bind("specs.jsonl", EngineSettings(grader="vllm/Qwen/Qwen3-32B"))
     handle = serve.run(app, name="reward", route_prefix="/reward")
     rewards = handle.score.remote({"items": [{"response": ..., "spec_id": ...}], "step": 3}).result()
 
