@@ -348,3 +348,18 @@ def test_environment_without_a_service_says_how_to_configure_one(monkeypatch) ->
     adapters.configure(None)
     with pytest.raises(RuntimeError, match="HARNESS_REWARD_URL"):
         adapters.configured_scorer()
+
+
+def test_a_remote_service_that_cannot_be_reached_leaves_items_unscored_with_the_reason() -> None:
+    import socket
+
+    from harness.serving.client import RemoteRewardService
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    remote = RemoteRewardService(f"http://127.0.0.1:{port}", timeout_s=5)
+    rewards = asyncio.run(remote.score([RewardItem("salt", spec_id="p1")] * 2))
+    assert [r.reward for r in rewards] == [None, None]
+    assert all(r.reason.startswith("reward service unreachable: ConnectError") for r in rewards)
+    assert rewards[0] is not rewards[1]

@@ -11,14 +11,7 @@ from typing import Any
 
 import httpx
 
-from harness.serving.service import ItemReward, RewardItem, UnknownSpecError
-
-
-def _unscored(reason: str, n: int) -> list[ItemReward]:
-    return [
-        ItemReward(None, dict.fromkeys(("rubric", "global", "code"), math.nan), reason)
-        for _ in range(n)
-    ]
+from harness.serving.service import ItemReward, RewardItem, UnknownSpecError, unscored
 
 
 class RemoteRewardService:
@@ -48,7 +41,8 @@ class RemoteRewardService:
         try:
             reply = await self._client().post(f"{self.url}/score", json=body)
         except httpx.HTTPError as ex:
-            return _unscored(f"reward service unreachable: {type(ex).__name__}: {ex}", len(items))
+            reason = f"reward service unreachable: {type(ex).__name__}: {ex}"
+            return [unscored(reason) for _ in items]
         if reply.status_code == 404:
             raise UnknownSpecError(reply.json().get("detail", reply.text))
         if 400 <= reply.status_code < 500:
@@ -56,7 +50,7 @@ class RemoteRewardService:
                 f"reward service refused the request: {reply.json().get('detail', reply.text)}"
             )
         if reply.status_code != 200:
-            return _unscored(f"reward service error: HTTP {reply.status_code}", len(items))
+            return [unscored(f"reward service error: HTTP {reply.status_code}") for _ in items]
         return [
             ItemReward(
                 r["reward"],

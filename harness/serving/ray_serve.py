@@ -45,12 +45,7 @@ class RewardDeployment:
         ``{"rewards": [{"reward", "rubric", "global", "code", "reason"}]}`` (as ``POST /score``)."""
         items = [RewardItem(**item) for item in payload["items"]]
         rewards = await self.service.score(items, step=payload.get("step"))
-        out = []
-        for r in rewards:
-            data = r.to_json()
-            data.pop("result")
-            out.append(data)
-        return {"rewards": out}
+        return {"rewards": [r.to_json() for r in rewards]}
 
     def metrics(self) -> dict[str, Any]:
         return self.service.snapshot()

@@ -100,13 +100,7 @@ def create_app(service: RewardService, *, max_body_bytes: int = DEFAULT_MAX_BODY
     async def score(body: ScoreIn) -> dict[str, Any]:
         items = [RewardItem(**item.model_dump()) for item in body.items]
         rewards = await service.score(items, step=body.step)
-        out = []
-        for r in rewards:
-            data = r.to_json()
-            if not body.detail:
-                data.pop("result")
-            out.append(data)
-        return {"rewards": out}
+        return {"rewards": [r.to_json(body.detail) for r in rewards]}
 
     @app.post("/openrlhf")
     async def openrlhf(body: OpenRLHFIn) -> Response:

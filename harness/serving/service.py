@@ -64,22 +64,25 @@ class ItemReward:
     reason: str | None = None
     result: RewardResult | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-safe (NaN components as null), with the full record when there is one."""
-        return {
+    def to_json(self, detail: bool = False) -> dict[str, Any]:
+        """JSON-safe (NaN components as null); ``detail`` adds the full record as ``result``."""
+        data: dict[str, Any] = {
             "reward": self.reward,
             **{k: None if math.isnan(v) else v for k, v in self.components.items()},
             "reason": self.reason,
-            "result": None
-            if self.result is None
-            else self.result.model_dump(mode="json", by_alias=True),
         }
+        if detail:
+            data["result"] = (
+                None if self.result is None else self.result.model_dump(mode="json", by_alias=True)
+            )
+        return data
 
 
 _NO_COMPONENTS = {"rubric": math.nan, "global": math.nan, "code": math.nan}
 
 
-def _unscored(reason: str) -> ItemReward:
+def unscored(reason: str) -> ItemReward:
+    """An item nothing could score, and why."""
     return ItemReward(None, dict(_NO_COMPONENTS), reason)
 
 
@@ -252,12 +255,12 @@ class RewardService:
     def _collect(self, future: asyncio.Future[RewardResult | Exception] | None) -> ItemReward:
         result = None if future is None or not future.done() else future.result()
         if result is None:
-            reward = _unscored(
+            reward = unscored(
                 f"deadline exceeded: not scored within {self.deadline_s:g} s "
                 "(judge or checkers too slow; raise the deadline or the judge's max connections)"
             )
         elif isinstance(result, Exception):
-            reward = _unscored(f"scoring failed: {type(result).__name__}: {result}")
+            reward = unscored(f"scoring failed: {type(result).__name__}: {result}")
         else:
             reward = _reward_of(result)
             for name in ("rubric", "global"):
