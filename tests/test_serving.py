@@ -326,6 +326,41 @@ def test_unscored_items_are_flagged_for_trainers_that_need_a_number(store: SpecS
         adapters.configure(None)
 
 
+def test_openrlhf_reward_file_loaded_by_path_and_called_from_threads(store: SpecStore) -> None:
+    """OpenRLHF loads the file by path (a second module copy) and calls ``reward_func`` one
+    sample at a time from ``asyncio.to_thread``: the configured service holds for the copy and
+    the concurrent calls micro-batch on one loop."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("reward_func", adapters.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    service = service_with(store, batch_window_s=0.05)
+    adapters.configure(service)
+    template = "<|im_start|>user\nWrite a haiku<|im_end|>\n<|im_start|>assistant\n"
+    responses = ["salt waves fold", "Salt Waves", "salt", "sea"] * 2
+
+    async def rollout_step() -> list[dict]:
+        return await asyncio.gather(
+            *(
+                asyncio.to_thread(
+                    module.reward_func, [template + r + "<|im_end|>"], [template], ["p1"]
+                )
+                for r in responses
+            )
+        )
+
+    try:
+        outputs = asyncio.run(rollout_step())
+    finally:
+        adapters.configure(None)
+    codes = [o["extra_logs"]["code"].item() for o in outputs]
+    assert codes == [1.0, 0.0, 1.0, 1.0] * 2
+    assert all(o["rewards"].shape == (1,) and o["scores"].dtype.is_floating_point for o in outputs)
+    # micro-batched (the thread pool may hold some calls back for a second batch), never 1 by 1
+    assert service.metrics.requests == len(responses) and service.metrics.batches <= 2
+
+
 @pytest.mark.parametrize(
     ("query", "prompt", "response"),
     [

@@ -22,11 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
-import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
+from harness.serving.configured import (  # noqa: F401 (configure: adapters.configure(service))
+    Scorer,
+    configure,
+    configured_scorer,
+    run_sync,
+)
 from harness.serving.service import ItemReward, RewardItem
 
 COMPONENT_NAMES = ("rubric", "global", "code")
@@ -45,14 +49,6 @@ _END_MARKERS = (
     "<eos>",
     "</s>",
 )
-
-
-class Scorer(Protocol):
-    """A ``RewardService``, or a client of ``harness serve`` (``RemoteRewardService``)."""
-
-    async def score(
-        self, items: Sequence[RewardItem], *, step: int | None = None
-    ) -> list[ItemReward]: ...
 
 
 # -- TRL ------------------------------------------------------------------------------------
@@ -163,57 +159,6 @@ def trl_reward_funcs(
     return [make(n) for n in COMPONENT_NAMES] if components else [make("reward")]
 
 
-# -- the configured scorer for module-level adapters ----------------------------------------
-
-_configured: Scorer | None = None
-_lock = threading.Lock()
-
-
-def configure(scorer: Scorer | None) -> None:
-    """The scorer the module-level adapters use (None: build one from the environment)."""
-    global _configured
-    _configured = scorer
-
-
-def configured_scorer() -> Scorer:
-    global _configured
-    with _lock:
-        if _configured is None:
-            _configured = _scorer_from_environment()
-        return _configured
-
-
-def _scorer_from_environment() -> Scorer:
-    url = os.environ.get("HARNESS_REWARD_URL")
-    if url:
-        from harness.serving.client import RemoteRewardService
-
-        return RemoteRewardService(url)
-    specs = os.environ.get("HARNESS_SPECS")
-    if not specs:
-        raise RuntimeError(
-            "no reward service configured: set HARNESS_REWARD_URL (a running `harness serve`) "
-            "or HARNESS_SPECS (a spec store) with HARNESS_GRADER (a judge model; unset: "
-            "checkers only), or call harness.serving.adapters.configure(service)"
-        )
-    from harness.serving.build import build_service
-
-    return build_service(
-        specs,
-        grader=os.environ.get("HARNESS_GRADER"),
-        checker_runtime=os.environ.get("HARNESS_CHECKER_RUNTIME", "auto"),
-    )
-
-
-def _run(coro: Awaitable[Any]) -> Any:
-    """Run a coroutine from sync code (a trainer's worker thread or process)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)  # type: ignore[arg-type]
-    raise RuntimeError("called from a running event loop: use the async adapter instead")
-
-
 def flat(reward: ItemReward) -> dict[str, float | str]:
     """A reward as the flat numbers verl and slime log: ``score`` (UNSCORED_SCORE when
     unscored), the components (NaN when unscored or absent), ``unscored`` 0/1 and ``reason``."""
@@ -269,7 +214,7 @@ def compute_score_sync(
     **kwargs: Any,
 ) -> dict[str, float | str]:
     """``compute_score`` for callers without an event loop."""
-    return _run(compute_score(data_source, solution_str, ground_truth, extra_info, **kwargs))
+    return run_sync(compute_score(data_source, solution_str, ground_truth, extra_info, **kwargs))
 
 
 def compute_score_batch(
@@ -286,7 +231,7 @@ def compute_score_batch(
     ]
     steps = {(e or {}).get("step") for e in extra_infos}
     step = steps.pop() if len(steps) == 1 else None
-    return [flat(r) for r in _run(configured_scorer().score(items, step=step))]
+    return [flat(r) for r in run_sync(configured_scorer().score(items, step=step))]
 
 
 # -- OpenRLHF -------------------------------------------------------------------------------
@@ -348,7 +293,7 @@ def reward_func(queries: list[str], prompts: list[str], labels: list[Any], **kwa
     import torch
 
     reply = openrlhf_reply(
-        _run(configured_scorer().score(openrlhf_items(queries, prompts, labels)))
+        run_sync(configured_scorer().score(openrlhf_items(queries, prompts, labels)))
     )
     return {
         "rewards": torch.tensor(reply["rewards"], dtype=torch.float32),

@@ -15,15 +15,14 @@ and scores batches of rows ``{"prompt_id", "response"}``, adding ``reward``, ``r
 
 from __future__ import annotations
 
-import asyncio
 import math
-import threading
 from typing import Any
 
 import numpy as np
 import ray
 
 from harness.serving.build import EngineSettings, build_service
+from harness.serving.configured import LoopThread
 from harness.serving.service import RewardItem
 
 
@@ -34,15 +33,14 @@ class BatchScorer:
     def __init__(self, specs: str, settings: EngineSettings | None = None) -> None:
         # no deadline: an offline job waits for every judgment (timeouts still end as unscored)
         self.service = build_service(specs, settings or EngineSettings(), deadline_s=None)
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.loop = LoopThread("harness-batch-scorer")
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         items = [
             RewardItem(response=str(r), spec_id=str(p))
             for p, r in zip(batch["prompt_id"], batch["response"], strict=True)
         ]
-        rewards = asyncio.run_coroutine_threadsafe(self.service.score(items), self.loop).result()
+        rewards = self.loop.run(self.service.score(items))
         out: dict[str, Any] = dict(batch)
         out["reward"] = np.array([math.nan if r.reward is None else r.reward for r in rewards])
         for name in ("rubric", "global", "code"):
