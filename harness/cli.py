@@ -108,6 +108,16 @@ class _Progress:
             print(line, file=sys.stderr, flush=True)
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -441,6 +451,8 @@ def _engine_settings(
         checker_runtime=args.checker_runtime,
         cache_path=args.cache,
         max_connections=getattr(args, "max_connections", None),
+        requests_per_minute=getattr(args, "requests_per_minute", None),
+        tokens_per_minute=getattr(args, "tokens_per_minute", None),
         # streamed scoring keeps only recent judgments in memory (all are in --cache's file)
         memory_entries=max(4096, 4 * in_flight) if in_flight else None,
     )
@@ -826,6 +838,20 @@ def _judging_arguments(p: argparse.ArgumentParser) -> None:
         type=_positive,
         default=None,
         help="concurrent calls to each judge (default: the provider's)",
+    )
+    p.add_argument(
+        "--requests-per-minute",
+        type=_positive_float,
+        default=None,
+        metavar="N",
+        help="each judge model's request budget (roles on one model share it; default: none)",
+    )
+    p.add_argument(
+        "--tokens-per-minute",
+        type=_positive_float,
+        default=None,
+        metavar="N",
+        help="each judge model's token budget, input + output (default: none)",
     )
 
 

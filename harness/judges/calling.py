@@ -13,7 +13,8 @@ tokens as the limit), a malformed one, or one that copies the prompt's template 
 Those are retried with a short correction turn, up to ``max_attempts`` calls. An exception from
 the model API ends the attempts at once when its provider retries it itself (rate limits, 5xx,
 timeouts: Inspect's own retries are spent) or when the request is refused (HTTP 4xx); any other
-exception (a response the provider could not read) counts as one failed attempt. Only the
+exception (a response the provider could not read) counts as one failed attempt. Calls wait
+for the model's requests/tokens-per-minute budget when one is set (``rate_limits``). Only the
 sample's own limits (tokens, time) propagate: a judge reply never aborts an eval.
 """
 
@@ -40,6 +41,7 @@ from inspect_ai.util import LimitExceededError
 from pydantic import BaseModel
 from tenacity import RetryError
 
+from harness.judges import rate_limits
 from harness.judges.parsing import JudgeReplyError, ReplyTemplate, one_line
 
 __all__ = [
@@ -305,6 +307,7 @@ async def ask_judge(
     passed = judge_generate_config(model, config)
     limit = _Limit(model, passed)
     for attempt in range(1, max_attempts + 1):
+        taken = await rate_limits.before_call(model, conversation)
         try:
             output = await model.generate(conversation, config=passed)
         except LimitExceededError:
@@ -318,6 +321,7 @@ async def ask_judge(
             if stop:
                 return JudgeReply(None, usage, attempt, raw, summarise(problems))
             continue
+        rate_limits.after_call(model, taken, output)
         usage.add_output(output)
         raw = output.completion
         problem = _output_problem(output, limit)

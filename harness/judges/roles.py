@@ -19,6 +19,7 @@ from inspect_ai.model._model import active_model
 from rich.text import Text
 
 from harness.judges.calling import provider_of, refused_settings
+from harness.judges.rate_limits import RateLimit, set_rate_limit
 
 GRADER = "grader"
 
@@ -109,11 +110,18 @@ def role_judge(role: str, required: bool) -> Model | None:
     return None
 
 
-def load_judge(name: str, role: str = GRADER, *, max_connections: int | None = None) -> Model:
+def load_judge(
+    name: str,
+    role: str = GRADER,
+    *,
+    max_connections: int | None = None,
+    rate_limit: RateLimit | None = None,
+) -> Model:
     """A judge model by name, or by inline YAML/JSON as Inspect's ``--model-role`` takes it
     (``{model: simulated/j, model_args: {latency: 0.1}, temperature: 0}``), for code outside
     an eval (the ``harness`` CLI): a missing API key, an unknown provider or a bad setting is
-    a ``JudgeSetupError`` with one plain line. ``max_connections``: concurrent calls."""
+    a ``JudgeSetupError`` with one plain line. ``max_connections``: concurrent calls;
+    ``rate_limit``: requests/tokens per minute, shared by every role calling this model."""
     try:
         if name.lstrip().startswith("{"):
             spec = yaml.safe_load(name)
@@ -132,4 +140,6 @@ def load_judge(name: str, role: str = GRADER, *, max_connections: int | None = N
     problem = judge_config_problem(role, model)
     if problem:
         raise JudgeSetupError(problem)
+    if rate_limit is not None:
+        set_rate_limit(model, rate_limit)
     return model

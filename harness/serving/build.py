@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.cache import JudgmentCache
+from harness.judges.rate_limits import RateLimit
 from harness.judges.roles import load_judge
 from harness.protocols import rubric_protocol_named
 from harness.reward import COMPONENTS, GlobalSchedule, HybridConfig
@@ -31,6 +32,9 @@ class EngineSettings:
     cache_path: str | None = None
     max_connections: int | None = None
     """Concurrent calls per judge (None: the provider's default)."""
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
+    """Each judge model's budget (None: unlimited); roles on one model share it."""
     memory_entries: int | None = None
     """Judgments kept in memory (None: the cache's default; all are in ``cache_path``)."""
 
@@ -46,12 +50,18 @@ def build_engine(settings: EngineSettings, *, checks: bool = True) -> RewardEngi
             f"got {settings.checker_runtime!r}"
         )
 
+    rate_limit = (
+        RateLimit(settings.requests_per_minute, settings.tokens_per_minute)
+        if settings.requests_per_minute or settings.tokens_per_minute
+        else None
+    )
+
     def judge(name: str | None, role: str):
         name = name or settings.grader
-        return (
-            None
-            if name is None
-            else load_judge(name, role, max_connections=settings.max_connections)
+        if name is None:
+            return None
+        return load_judge(
+            name, role, max_connections=settings.max_connections, rate_limit=rate_limit
         )
 
     weights = settings.weights
