@@ -518,6 +518,13 @@ class RewardEngine:
             all_checkers_passed=all_passed,
         )
         reason = outcome.reason
+        if outcome.reward is None:  # say why each component is missing, not only that it is
+            why = "; ".join(
+                f"{n}: {c.reason}"
+                for n, c in (("rubric", rubric), ("global", glob), ("code", code))
+                if c.reason
+            )
+            reason = f"{reason} ({why})" if why else reason
         missing = [
             n
             for n, c in (("rubric", rubric), ("global", glob), ("code", code))

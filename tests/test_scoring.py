@@ -210,11 +210,13 @@ def test_model_exception_is_retried_then_unscored() -> None:
     judge = ScriptedJudge(script)
     result = run(engine_for(judge).score(make_spec(), None, RESPONSE))
     assert result.reward is None
-    assert result.reward_reason == "no component was scored"
     assert (
         "judge call failed: ConnectionError: judge endpoint down (3 attempts)"
         == result.global_.reason
     )
+    # the reward's reason says why each component is missing
+    assert result.reward_reason.startswith("no component was scored (rubric: judge call failed")
+    assert f"global: {result.global_.reason}" in result.reward_reason
     assert judge.calls == 6
 
 

@@ -20,10 +20,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from harness.serving.adapters import flat, openrlhf_items, openrlhf_reply, slime_item
 from harness.serving.service import RewardItem, RewardService, UnknownSpecError
@@ -68,21 +69,46 @@ def _first_error(ex: RequestValidationError) -> str:
     return f"{where or 'body'}: {err.get('msg', 'invalid')}{more}"
 
 
+class BodyLimit:
+    """Refuses a request body over ``max_bytes`` with a 413: at once when its declared length
+    is over, else as it streams in (a chunked body has no length to check up front)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self, size: int | None) -> str:
+        got = f" of {size} bytes" if size is not None else ""
+        return f"request body{got} is over the {self.max_bytes}-byte limit"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_bytes:
+            reply = JSONResponse({"detail": self._too_large(int(length))}, status_code=413)
+            await reply(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:  # FastAPI answers an HTTPException as it is
+                    raise HTTPException(413, self._too_large(None))
+            return message
+
+        await self.app(scope, limited, send)
+
+
 def create_app(service: RewardService, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     """The HTTP app over ``service`` (one engine: warm checker pool, judgment cache, specs)."""
     app = FastAPI(title="harness reward service")
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > max_body_bytes:
-            return JSONResponse(
-                {
-                    "detail": f"request body of {int(length)} bytes is over the {max_body_bytes}-byte limit"
-                },
-                status_code=413,
-            )
-        return await call_next(request)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, ex: RequestValidationError) -> JSONResponse:
