@@ -5,15 +5,17 @@ trainer wants. No scoring logic lives here.
 - TRL ``GRPOTrainer``: ``trl_reward_funcs(service)`` — async reward functions with TRL's signature
   (the hybrid reward, or one function per component for ``multi_objective_aggregation=
   "normalize_then_sum"``); None where nothing could be scored (TRL leaves it out).
-- verl: ``compute_score`` (async) / ``compute_score_sync`` and ``compute_score_batch``, returning
-  ``{"score": ..., "rubric": ..., "global": ..., "code": ..., "unscored": 0|1}``.
+- verl: ``compute_score`` (async) / ``compute_score_sync`` (``reward.custom_reward_function.path=
+  pkg://harness.serving.adapters``) and ``compute_score_batch`` (the legacy batch reward manager),
+  returning ``{"score", "rubric", "global", "code", "unscored": 0|1, "reason"}``.
 - OpenRLHF: ``reward_func(queries, prompts, labels)`` (``--reward.remote_url path/to/file.py``) and
   the ``/openrlhf`` endpoint of ``harness serve`` (``--reward.remote_url http://host:port/openrlhf``).
 - slime: ``custom_rm(args, sample)`` (``--custom-rm-path harness.serving.adapters.custom_rm``) and
-  the ``/slime`` endpoint (``--rm-type remote_rm --rm-url http://host:port/slime --reward-key reward``).
+  the ``/slime`` endpoint (``--rm-type remote_rm --rm-url http://host:port/slime --reward-key score``).
 
 The module-level functions (verl, OpenRLHF, slime load a function by name) use the service that
-``configure(service)`` set, else one built from the environment: ``HARNESS_REWARD_URL`` (a running
+``configure(service)`` set (``harness.serving.configured``: it holds for copies of this file a
+trainer loads by path), else one built from the environment: ``HARNESS_REWARD_URL`` (a running
 ``harness serve``), else ``HARNESS_SPECS`` with ``HARNESS_GRADER`` (a judge model, or inline YAML;
 unset: checkers only) and ``HARNESS_CHECKER_RUNTIME``.
 """
