@@ -7,11 +7,11 @@ import math
 import re
 
 import pytest
+from conftest import ScriptedJudge
 
 from harness.ranking.groups import comparison
 from harness.ranking.metrics import accuracy_table, paired_comparison
 from harness.ranking.pairwise import ARENA_HARD, PairwisePrompt, judge_pairs, verdict_of
-from tests.conftest import ScriptedJudge
 
 N = 4
 _A = re.compile(r"<\|The Start of Assistant A's Answer\|>\n(.*?)\n<\|The End of Assistant A's")
