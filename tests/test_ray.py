@@ -62,6 +62,10 @@ def test_the_serve_deployment_scores_by_handle_and_over_http(ray_instance, tmp_p
     assert unknown.status_code == 404 and "no spec" in unknown.json()["detail"]
     bad = httpx.post(url, content=b"{oops")
     assert bad.status_code == 400
+    # the same request schema as harness serve's /score: a missing response, an unknown field
+    for body in ({"items": [{"spec_id": "p1"}]}, {"items": [], "stp": 3}):
+        refused = httpx.post(url, json=body)
+        assert refused.status_code == 400 and "bad request" in refused.json()["detail"]
     assert handle.metrics.remote().result()["items"] == 4  # the refused request is not counted
 
 

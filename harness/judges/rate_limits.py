@@ -77,6 +77,8 @@ def estimate_tokens(messages: Sequence[ChatMessage]) -> int:
 
 async def before_call(model: Model, messages: Sequence[ChatMessage]) -> int:
     """Wait for room for one call; the tokens taken for it (to settle with ``after_call``)."""
+    if not _limits:  # no budget set anywhere (the usual case): nothing to look up
+        return 0
     buckets = _limits.get(str(model))
     if buckets is None:
         return 0
@@ -91,6 +93,8 @@ async def before_call(model: Model, messages: Sequence[ChatMessage]) -> int:
 
 def after_call(model: Model, taken: int, output: ModelOutput | None) -> None:
     """Charge the tokens the call used beyond ``taken`` (without holding up its caller)."""
+    if not _limits:
+        return
     buckets = _limits.get(str(model))
     if buckets is None or buckets.tokens is None or output is None or output.usage is None:
         return

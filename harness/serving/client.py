@@ -4,7 +4,6 @@ trainer processes (``HARNESS_REWARD_URL``)."""
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -51,11 +50,4 @@ class RemoteRewardService:
             )
         if reply.status_code != 200:
             return [unscored(f"reward service error: HTTP {reply.status_code}") for _ in items]
-        return [
-            ItemReward(
-                r["reward"],
-                {k: math.nan if r[k] is None else r[k] for k in ("rubric", "global", "code")},
-                r["reason"],
-            )
-            for r in reply.json()["rewards"]
-        ]
+        return [ItemReward.from_json(r) for r in reply.json()["rewards"]]

@@ -24,7 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from harness.serving.build import EngineSettings, build_service
-from harness.serving.service import DEFAULT_DEADLINE_S, RewardItem, UnknownSpecError
+from harness.serving.server import ScoreIn
+from harness.serving.service import DEFAULT_DEADLINE_S, UnknownSpecError
 
 
 @serve.deployment(max_ongoing_requests=256)
@@ -42,20 +43,18 @@ class RewardDeployment:
 
     async def score(self, payload: dict[str, Any]) -> dict[str, Any]:
         """``{"items": [{"response", "spec_id" | "prompt_hash" | "prompt"}], "step"}`` →
-        ``{"rewards": [{"reward", "rubric", "global", "code", "reason"}]}`` (as ``POST /score``)."""
-        items = [RewardItem(**item) for item in payload["items"]]
-        rewards = await self.service.score(items, step=payload.get("step"))
-        return {"rewards": [r.to_json() for r in rewards]}
+        ``{"rewards": [{"reward", "rubric", "global", "code", "reason"}]}``: ``POST /score``'s
+        request and reply."""
+        body = ScoreIn.model_validate(payload)  # a bad body: ValidationError, a ValueError
+        rewards = await self.service.score(body.reward_items(), step=body.step)
+        return {"rewards": [r.to_json(body.detail) for r in rewards]}
 
     def metrics(self) -> dict[str, Any]:
         return self.service.snapshot()
 
     async def __call__(self, request: Request) -> JSONResponse:
         try:
-            payload = await request.json()
-            if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
-                raise ValueError('expected {"items": [...], "step": optional}')
-            return JSONResponse(await self.score(payload))
+            return JSONResponse(await self.score(await request.json()))
         except UnknownSpecError as ex:
             return JSONResponse({"detail": str(ex)}, status_code=404)
         except (ValueError, TypeError) as ex:

@@ -41,10 +41,15 @@ class ItemIn(BaseModel):
 
 
 class ScoreIn(BaseModel):
+    """A ``/score`` request (also what the Ray Serve deployment takes)."""
+
     model_config = ConfigDict(extra="forbid")
     items: list[ItemIn]
     step: int | None = Field(default=None, ge=0)
     detail: bool = False
+
+    def reward_items(self) -> list[RewardItem]:
+        return [RewardItem(**item.model_dump()) for item in self.items]
 
 
 class OpenRLHFIn(BaseModel):
@@ -124,8 +129,7 @@ def create_app(service: RewardService, *, max_body_bytes: int = DEFAULT_MAX_BODY
 
     @app.post("/score")
     async def score(body: ScoreIn) -> dict[str, Any]:
-        items = [RewardItem(**item.model_dump()) for item in body.items]
-        rewards = await service.score(items, step=body.step)
+        rewards = await service.score(body.reward_items(), step=body.step)
         return {"rewards": [r.to_json(body.detail) for r in rewards]}
 
     @app.post("/openrlhf")

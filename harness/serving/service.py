@@ -77,6 +77,15 @@ class ItemReward:
             )
         return data
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ItemReward:
+        """The reward ``to_json`` wrote (null components back to NaN; no full record)."""
+        return cls(
+            data["reward"],
+            {k: math.nan if data[k] is None else data[k] for k in _NO_COMPONENTS},
+            data["reason"],
+        )
+
 
 _NO_COMPONENTS = {"rubric": math.nan, "global": math.nan, "code": math.nan}
 
